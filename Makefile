@@ -1,0 +1,53 @@
+# vehiclewatch — everyday commands. Python 3.11+ is all a fresh machine needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: demo test test-postgres lint format bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed  ## run the service with demo data on SQLite (instance/)
+	$(BIN)/vehiclewatch init
+	$(BIN)/vehiclewatch seed
+	@echo
+	@echo "  vehiclewatch demo on http://$(HOST):$(PORT)/"
+	@echo "    front page:   http://$(HOST):$(PORT)/"
+	@echo "    staff login:  http://$(HOST):$(PORT)/login"
+	@echo "  demo accounts (password demo-pass-2026):"
+	@echo "    admin (system admin), fleet-city / fleet-cg / fleet-ds (fleet admins),"
+	@echo "    officer-city / officer-cg / officer-ds (officers), leader-city / leader-cg (leaders)"
+	@echo
+	$(BIN)/vehiclewatch serve --dev --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-test  ## the whole suite (DATABASE_URL selects PostgreSQL)
+	$(BIN)/pytest
+
+test-postgres: $(VENV)/.installed-test
+	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(BIN)/pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check vehiclewatch tests bench seeds
+	$(BIN)/ruff format --check vehiclewatch tests bench seeds
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format vehiclewatch tests bench seeds
+	$(BIN)/ruff check --fix vehiclewatch tests bench seeds
+
+bench: $(VENV)/.installed-test  ## benchmarks; figures go to bench/RESULTS.md
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

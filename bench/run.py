@@ -1,0 +1,34 @@
+"""Run every benchmark in bench/ and write the figures to bench/RESULTS.md."""
+
+import datetime
+import importlib
+import platform
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = ["bench_import"]
+
+
+def main() -> None:
+    sys.path.insert(0, str(HERE))
+    sections = []
+    for name in BENCHMARKS:
+        print(f"== {name}", flush=True)
+        sections.append(importlib.import_module(name).run())
+    header = [
+        "# Benchmark results",
+        "",
+        f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {platform.machine()}, {Path('/proc/cpuinfo').read_text().count('processor')}"
+        f" cores, Python {platform.python_version()}",
+        f"- versions: Flask {version('flask')}, SQLAlchemy {version('sqlalchemy')}",
+        "",
+    ]
+    (HERE / "RESULTS.md").write_text("\n".join(header + sections) + "\n", encoding="utf-8")
+    print((HERE / "RESULTS.md").read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    main()

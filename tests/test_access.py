@@ -1,0 +1,71 @@
+"""Deny by default: a role × route matrix over every rule in app.url_map."""
+
+import pytest
+
+PUBLIC = "public"
+ANY = "any logged-in user"
+EXPECTED = {
+    "main.index": PUBLIC,
+    "auth.login": PUBLIC,
+    "main.workbench": ANY,
+    "auth.logout": ANY,
+    "auth.change_password": ANY,
+    "auth.users": {"sysadmin"},
+    "auth.new_user": {"sysadmin"},
+    "auth.edit_user": {"sysadmin"},
+    "auth.units": {"sysadmin"},
+    "auth.new_unit": {"sysadmin"},
+    "auth.edit_unit": {"sysadmin"},
+    "fleet.vehicles": {"fleet_admin"},
+    "fleet.new_vehicle": {"fleet_admin"},
+    "fleet.edit_vehicle": {"fleet_admin"},
+    "fleet.retire_vehicle": {"fleet_admin"},
+    "fleet.import_vehicles": {"fleet_admin"},
+    "fleet.export_vehicles": {"fleet_admin"},
+}
+ROLES = ("sysadmin", "fleet_admin", "officer", "leader")
+
+
+def build_url(rule) -> str:
+    values = {}
+    for arg in rule.arguments:
+        converter = rule._converters[arg].__class__.__name__
+        values[arg] = 1 if converter == "IntegerConverter" else "csv"
+    return rule.build(values)[1]
+
+
+def _rules(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+
+
+def test_every_route_is_classified(app):
+    assert {r.endpoint for r in _rules(app)} == set(EXPECTED)
+
+
+def test_anonymous_is_sent_to_login_except_on_public_routes(app, org):
+    client = app.test_client()
+    for rule in _rules(app):
+        method = "GET" if "GET" in rule.methods else "POST"
+        response = client.open(build_url(rule), method=method)
+        if EXPECTED[rule.endpoint] == PUBLIC:
+            assert response.status_code in (200, 404), rule.rule
+        else:
+            assert response.status_code == 302, rule.rule
+            assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(app, org, login_as, role, make_vehicle):
+    make_vehicle(org["city-ga"])  # id 1 exists for routes that take an id
+    unit = org["city"]
+    client, _ = login_as(role, unit)
+    for rule in _rules(app):
+        if rule.endpoint == "auth.logout":
+            continue
+        expected = EXPECTED[rule.endpoint]
+        method = "GET" if "GET" in rule.methods else "POST"
+        status = client.open(build_url(rule), method=method).status_code
+        if expected in (PUBLIC, ANY) or role in expected:
+            assert status not in (401, 403), (role, rule.rule, status)
+        else:
+            assert status in (403, 404), (role, rule.rule, status)

@@ -1,0 +1,123 @@
+"""vehiclewatch: 一车一码 — QR stickers on official cars, public reports, officers' review."""
+
+import os
+import sys
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .config import load_config
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+
+def asset_dir(name: str) -> Path:
+    """templates/, static/ and seeds/ sit beside the package in a checkout; a wheel
+    installs them under <prefix>/share/vehiclewatch/."""
+    beside = PACKAGE_DIR.parent / name
+    if beside.is_dir():
+        return beside
+    return Path(sys.prefix) / "share" / "vehiclewatch" / name
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("VEHICLEWATCH_INSTANCE_PATH") or str(Path.cwd() / "instance"),
+        template_folder=str(asset_dir("templates")),
+        static_folder=str(asset_dir("static")),
+    )
+    load_config(app, test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app)
+    _init_login(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_templates(app)
+    _register_errors(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from .auth.access import enforce_login
+    from .auth.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("请先登录。")
+    login_manager.login_message_category = "warning"
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        return db.session.execute(
+            db.select(User).where(User.session_token == token, User.active.is_(True))
+        ).scalar_one_or_none()
+
+    app.before_request(enforce_login)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .fleet.views import bp as fleet_bp
+    from .main.views import bp as main_bp
+    from .security import set_security_headers
+
+    for bp in (main_bp, auth_bp, fleet_bp):
+        app.register_blueprint(bp)
+    app.after_request(set_security_headers)
+
+
+def _register_cli(app: Flask) -> None:
+    from .audit import audit_cli
+    from .auth.cli import create_user_command
+    from .cli import init_command, serve_command
+    from .fleet.cli import export_vehicles_command, import_vehicles_command
+    from .seeding import seed_command
+
+    for command in (
+        audit_cli,
+        create_user_command,
+        init_command,
+        serve_command,
+        export_vehicles_command,
+        import_vehicles_command,
+        seed_command,
+    ):
+        app.cli.add_command(command)
+
+
+def _register_templates(app: Flask) -> None:
+    from .timeutil import format_local
+
+    app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.globals["hotline_local"] = lambda: app.config["HOTLINE_LOCAL"]
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: lambda: _("请求无效。"),
+        403: lambda: _("您没有权限访问此页面。"),
+        404: lambda: _("页面不存在。"),
+        405: lambda: _("不支持此操作。"),
+        413: lambda: _("上传的内容过大，请压缩照片或减少数量后重试。"),
+        429: lambda: _("操作过于频繁，请稍后再试。"),
+        500: lambda: _("服务暂时出错，请稍后再试。"),
+    }
+
+    def handler(error):
+        code = getattr(error, "code", 500) or 500
+        if code == 500:
+            db.session.rollback()
+        return render_template("error.html", code=code, message=messages[code]()), code
+
+    for code in messages:
+        app.register_error_handler(code, handler)

@@ -1,0 +1,1 @@
+"""Accounts, roles, organisational units, scopes and login."""

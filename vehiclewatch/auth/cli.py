@@ -1,0 +1,28 @@
+"""Account commands."""
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from ..extensions import db
+from .models import Role, Unit
+from .services import create_user
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Display name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--unit", "unit_code", required=True, help="Unit code the account belongs to.")
+@click.option("--reveal-contact", is_flag=True, help="May reveal real-name reporters' contacts.")
+@click.password_option()
+@with_appcontext
+def create_user_command(username, display_name, role, unit_code, reveal_contact, password):
+    """Create a staff account."""
+    unit = db.session.execute(select(Unit).where(Unit.code == unit_code)).scalar_one_or_none()
+    if unit is None:
+        raise click.ClickException(f"unknown unit code: {unit_code}")
+    if len(password) < 12:
+        raise click.ClickException("the password needs at least 12 characters")
+    user = create_user(username, display_name, role, unit, password, reveal_contact)
+    click.echo(f"created {user.username} ({user.role}) in {unit.name}")

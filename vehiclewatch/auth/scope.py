@@ -1,0 +1,50 @@
+"""Who sees what: the one place where visibility rules are written.
+
+Every query for vehicles or case content filters through these functions, so a
+rule changed here changes everywhere (lists, counts, charts, exports, detail pages).
+"""
+
+from sqlalchemy import ColumnElement, false, select, true
+
+from ..extensions import db
+from .models import Role, Unit, UnitKind, User
+
+
+def fleet_unit_ids(user: User):
+    """Units whose vehicles, stickers, trip approvals and sealing the user manages."""
+    if user.role != Role.FLEET_ADMIN:
+        return select(Unit.id).where(false())
+    return select(Unit.id).where(Unit.path.startswith(user.unit.path, autoescape=True))
+
+
+def case_unit_ids(user: User):
+    """Units whose cars' reports the user may read (officers and leaders only)."""
+    if user.role not in (Role.OFFICER, Role.LEADER):
+        return select(Unit.id).where(false())
+    if user.unit.kind == UnitKind.CITY:
+        return select(Unit.id).where(true())
+    return select(Unit.id).where(Unit.oversight_id == user.unit.jurisdiction_id)
+
+
+def in_fleet_scope(user: User, unit_id_column) -> ColumnElement[bool]:
+    return unit_id_column.in_(fleet_unit_ids(user))
+
+
+def in_case_scope(user: User, unit_id_column) -> ColumnElement[bool]:
+    return unit_id_column.in_(case_unit_ids(user))
+
+
+def fleet_units(user: User) -> list[Unit]:
+    """The units a fleet admin may choose from, in tree order."""
+    return list(
+        db.session.execute(
+            select(Unit).where(Unit.id.in_(fleet_unit_ids(user))).order_by(Unit.path)
+        ).scalars()
+    )
+
+
+def jurisdictions() -> list[Unit]:
+    kinds = (UnitKind.CITY, UnitKind.COUNTY)
+    return list(
+        db.session.execute(select(Unit).where(Unit.kind.in_(kinds)).order_by(Unit.path)).scalars()
+    )

@@ -1,0 +1,234 @@
+"""Writes for accounts and units: the only place that changes them."""
+
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from .. import audit
+from ..extensions import db
+from ..timeutil import utcnow
+from ..transaction import commit
+from .models import LoginFailure, Role, Unit, UnitKind, User, new_session_token
+
+
+class LoginThrottled(Exception):
+    """Too many failed logins for this account in the last minute."""
+
+
+class InvalidCredentials(Exception):
+    """Unknown account, wrong password, or a disabled account."""
+
+
+class UnitError(ValueError):
+    """A unit cannot be created or changed as asked."""
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg.get("ARGON2_TIME_COST", 3),
+        memory_cost=cfg.get("ARGON2_MEMORY_COST", 65536),
+        parallelism=cfg.get("ARGON2_PARALLELISM", 4),
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def _password_matches(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def _equalise_timing(password: str) -> None:
+    """Spend the same work on an unknown account as on a known one."""
+    key = "dummy"
+    if key not in _DUMMY_HASH:
+        _DUMMY_HASH[key] = hash_password("not-a-password")
+    _password_matches(_DUMMY_HASH[key], password)
+
+
+def _recent_failures(username: str) -> int:
+    window = timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    return db.session.execute(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.username == username, LoginFailure.at > utcnow() - window)
+    ).scalar_one()
+
+
+def authenticate(username: str, password: str) -> User:
+    """Check a login; record and audit failures; raise if throttled or wrong."""
+    username = username.strip()
+    if _recent_failures(username) >= current_app.config["LOGIN_FAILURE_LIMIT"]:
+        audit.record("login_throttled", object_type="user_account", object_id=username)
+        commit()
+        raise LoginThrottled(username)
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        _equalise_timing(password)
+    ok = user is not None and user.active and _password_matches(user.password_hash, password)
+    if not ok:
+        db.session.add(LoginFailure(username=username))
+        audit.record("login_failed", object_type="user_account", object_id=username)
+        commit()
+        raise InvalidCredentials(username)
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    audit.record("login", user, actor=user)
+    commit()
+    return user
+
+
+def record_logout(user: User) -> None:
+    """Audit a logout."""
+    audit.record("logout", user, actor=user)
+    commit()
+
+
+def _user_snapshot(user: User) -> dict:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "unit": user.unit.code if user.unit else None,
+        "can_reveal_contact": user.can_reveal_contact,
+        "active": user.active,
+    }
+
+
+def create_user(
+    username: str,
+    display_name: str,
+    role: Role | str,
+    unit: Unit,
+    password: str,
+    can_reveal_contact: bool = False,
+) -> User:
+    """Create a staff account."""
+    role = Role(role)
+    user = User(
+        username=username.strip(),
+        display_name=display_name.strip(),
+        role=role,
+        unit=unit,
+        password_hash=hash_password(password),
+        can_reveal_contact=can_reveal_contact and role in (Role.OFFICER, Role.LEADER),
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user_created", user, after=_user_snapshot(user))
+    commit()
+    return user
+
+
+def update_user(
+    user: User, *, display_name: str, role: str, unit: Unit, can_reveal_contact: bool, active: bool
+) -> User:
+    """Change an account's role, unit, rights or status; ends its sessions if they narrow."""
+    before = _user_snapshot(user)
+    user.display_name = display_name.strip()
+    user.role = Role(role)
+    user.unit = unit
+    user.can_reveal_contact = can_reveal_contact and user.role in (Role.OFFICER, Role.LEADER)
+    user.active = active
+    after = _user_snapshot(user)
+    if after != before:
+        user.session_token = new_session_token()
+        audit.record("user_updated", user, before=before, after=after)
+    commit()
+    return user
+
+
+def change_password(user: User, new_password: str) -> None:
+    """Set a new password and end every session of the account."""
+    user.password_hash = hash_password(new_password)
+    user.session_token = new_session_token()
+    audit.record("password_changed", user)
+    commit()
+
+
+def verify_password(user: User, password: str) -> bool:
+    return _password_matches(user.password_hash, password)
+
+
+def _place_unit(unit: Unit, parent: Unit | None) -> None:
+    """Derive path, jurisdiction and oversight from the parent (unit must have an id)."""
+    if parent is None:
+        if unit.kind != UnitKind.CITY:
+            raise UnitError("only the city may be the root of the tree")
+        unit.path = f"/{unit.code}/"
+    else:
+        if unit.kind == UnitKind.CITY:
+            raise UnitError("the city is the root and has no parent")
+        if unit.kind == UnitKind.COUNTY and parent.kind != UnitKind.CITY:
+            raise UnitError("a county or district sits directly under the city")
+        if parent.path.startswith(unit.path or "\0"):
+            raise UnitError("a unit cannot be moved under itself")
+        unit.path = f"{parent.path}{unit.code}/"
+    if unit.kind in (UnitKind.CITY, UnitKind.COUNTY):
+        jurisdiction = unit
+    else:
+        jurisdiction = db.session.get(Unit, parent.jurisdiction_id)
+    unit.jurisdiction_id = jurisdiction.id
+    unit.oversight_id = jurisdiction.id
+    if unit.escalated and jurisdiction.parent_id is not None:
+        unit.oversight_id = db.session.get(Unit, jurisdiction.parent_id).jurisdiction_id
+
+
+def _unit_snapshot(unit: Unit) -> dict:
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "parent": unit.parent.code if unit.parent else None,
+        "escalated": unit.escalated,
+    }
+
+
+def create_unit(
+    code: str, name: str, kind: UnitKind | str, parent: Unit | None, escalated: bool = False
+) -> Unit:
+    """Add a unit to the tree."""
+    if db.session.execute(select(Unit.id).where(Unit.code == code)).first():
+        raise UnitError(f"unit code {code} already exists")
+    unit = Unit(
+        code=code, name=name.strip(), kind=UnitKind(kind), parent=parent, escalated=escalated
+    )
+    unit.path = ""
+    db.session.add(unit)
+    db.session.flush()
+    _place_unit(unit, parent)
+    audit.record("unit_created", unit, after=_unit_snapshot(unit))
+    commit()
+    return unit
+
+
+def update_unit(unit: Unit, *, name: str, parent: Unit | None, escalated: bool) -> Unit:
+    """Rename, move or (un)escalate a unit; its subtree follows."""
+    before = _unit_snapshot(unit)
+    old_path = unit.path
+    unit.name = name.strip()
+    unit.escalated = escalated
+    unit.parent = parent
+    _place_unit(unit, parent)
+    descendants = db.session.execute(
+        select(Unit)
+        .where(Unit.path.startswith(old_path, autoescape=True), Unit.id != unit.id)
+        .order_by(func.length(Unit.path))
+    ).scalars()
+    for child in descendants:
+        _place_unit(child, child.parent)
+    audit.record("unit_updated", unit, before=before, after=_unit_snapshot(unit))
+    commit()
+    return unit

@@ -1,0 +1,1 @@
+"""Holiday periods, working days, campaigns and their weekly rounds."""

@@ -1,0 +1,71 @@
+"""Configuration defaults; secrets and the database come from the environment."""
+
+import os
+
+DEFAULT_SECRET_KEY = "insecure-development-secret-key"
+# A Fernet key for development only; production refuses to start with it.
+DEFAULT_CONTACT_KEY = "ZGV2LW9ubHktY29udGFjdC1rZXktMDEyMzQ1Njc4OWE="
+
+
+class Defaults:
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    CONTACT_KEYS = DEFAULT_CONTACT_KEY
+    SQLALCHEMY_DATABASE_URI = None  # set in load_config from DATABASE_URL or instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    TIMEZONE = "Asia/Shanghai"
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    HOTLINE_LOCAL = "0891-12388"
+    IDLE_TIMEOUT_MINUTES = 30
+    LOGIN_FAILURE_LIMIT = 5
+    LOGIN_FAILURE_WINDOW_SECONDS = 60
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+
+
+def load_config(app, test_config: dict | None) -> None:
+    """Defaults, then VEHICLEWATCH_* and DATABASE_URL from the environment, then test overrides."""
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("VEHICLEWATCH")
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
+    if test_config:
+        app.config.update(test_config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        path = os.path.join(app.instance_path, "vehiclewatch.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if app.config["PUBLIC_BASE_URL"].startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+
+def normalise_database_url(url: str) -> str:
+    """PostgreSQL URLs always go through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class InsecureConfiguration(RuntimeError):
+    """Production was asked to start with a development secret or debug on."""
+
+
+def check_production(app) -> None:
+    """Refuse to serve in production with default secrets or debug on."""
+    problems = []
+    if app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(str(app.config["SECRET_KEY"])) < 32:
+        problems.append("VEHICLEWATCH_SECRET_KEY is the default or shorter than 32 characters")
+    if DEFAULT_CONTACT_KEY in str(app.config["CONTACT_KEYS"]).split(","):
+        problems.append("VEHICLEWATCH_CONTACT_KEYS contains the development key")
+    if app.debug:
+        problems.append("debug is on")
+    if problems:
+        raise InsecureConfiguration("; ".join(problems))

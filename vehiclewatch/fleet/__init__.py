@@ -1,0 +1,1 @@
+"""Official vehicles, their stickers, and the fleet admins' pages."""

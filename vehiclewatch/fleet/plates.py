@@ -1,0 +1,27 @@
+"""Chinese licence plates: one canonical form however they are typed."""
+
+import re
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_SEPARATORS = re.compile(r"[\s·•・.．\-_]+")
+_ALNUM = "A-HJ-NP-Z0-9"  # no I or O on Chinese plates
+_PLATE = re.compile(rf"^([{PROVINCES}])([A-Z])([{_ALNUM}]{{5}}|[{_ALNUM}]{{6}}|[{_ALNUM}]{{4}}警)$")
+
+
+class InvalidPlate(ValueError):
+    """The text is not a plate this service recognises."""
+
+
+def normalise_plate(text: str) -> str:
+    """'藏a 12345', '藏A12345' and '藏A·12345' all give '藏A·12345'; raises InvalidPlate."""
+    compact = _SEPARATORS.sub("", text or "").upper()
+    match = _PLATE.match(compact)
+    if not match:
+        raise InvalidPlate(text)
+    province, letter, rest = match.groups()
+    return f"{province}{letter}·{rest}"
+
+
+def plate_search_key(text: str) -> str:
+    """A partial plate as typed into a search box, without separators and upper-cased."""
+    return _SEPARATORS.sub("", text or "").upper()

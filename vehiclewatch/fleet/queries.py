@@ -1,0 +1,49 @@
+"""Reads for vehicles, always through the viewer's scope."""
+
+from flask import abort
+from sqlalchemy import func, select
+
+from ..auth.models import Unit, User
+from ..auth.scope import in_fleet_scope
+from ..extensions import db
+from .models import Vehicle
+from .plates import plate_search_key
+
+PAGE_SIZE = 50
+
+
+def vehicle_or_404(user: User, vehicle_id: int) -> Vehicle:
+    """A vehicle the user manages; any other answers 404, as if it did not exist."""
+    vehicle = db.session.execute(
+        select(Vehicle).where(Vehicle.id == vehicle_id, in_fleet_scope(user, Vehicle.unit_id))
+    ).scalar_one_or_none()
+    if vehicle is None:
+        abort(404)
+    return vehicle
+
+
+def vehicle_query(user: User, *, q="", unit_id=None, category="", status=""):
+    query = select(Vehicle).where(in_fleet_scope(user, Vehicle.unit_id))
+    if q:
+        key = plate_search_key(q)
+        query = query.where(func.replace(Vehicle.plate, "·", "").contains(key, autoescape=True))
+    if unit_id:
+        unit = db.session.get(Unit, unit_id)
+        if unit is not None:
+            subtree = select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))
+            query = query.where(Vehicle.unit_id.in_(subtree))
+    if category:
+        query = query.where(Vehicle.category == category)
+    if status:
+        query = query.where(Vehicle.status == status)
+    return query
+
+
+def search_vehicles(user: User, page: int = 1, **filters) -> tuple[list[Vehicle], int]:
+    """One page of matching vehicles and the total count."""
+    query = vehicle_query(user, **filters)
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(
+        query.order_by(Vehicle.plate).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)
+    ).scalars()
+    return list(rows), total

@@ -1,0 +1,162 @@
+"""Fleet admins' pages: the vehicle list, add, edit, retire, import, export."""
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.access import roles_required
+from ..auth.models import Role, Unit
+from ..auth.scope import fleet_units
+from ..extensions import db
+from ..formutil import choices
+from . import queries, services
+from .forms import ImportForm, RetireForm, VehicleForm
+from .models import CATEGORY_LABELS, STATUS_LABELS, Vehicle
+
+bp = Blueprint("fleet", __name__, url_prefix="/fleet")
+
+fleet_admin_only = roles_required(Role.FLEET_ADMIN)
+
+
+def _filters() -> dict:
+    return {
+        "q": request.args.get("q", "").strip(),
+        "unit_id": request.args.get("unit", type=int),
+        "category": request.args.get("category", ""),
+        "status": request.args.get("status", ""),
+    }
+
+
+@bp.get("/vehicles")
+@fleet_admin_only
+def vehicles():
+    filters = _filters()
+    page = request.args.get("page", 1, type=int)
+    rows, total = queries.search_vehicles(current_user, page=page, **filters)
+    return render_template(
+        "fleet/vehicles.html",
+        vehicles=rows,
+        total=total,
+        page=page,
+        page_size=queries.PAGE_SIZE,
+        filters=filters,
+        units=fleet_units(current_user),
+        categories=CATEGORY_LABELS,
+        statuses=STATUS_LABELS,
+    )
+
+
+def _vehicle_form(vehicle=None) -> VehicleForm:
+    form = VehicleForm(obj=vehicle)
+    form.unit_id.choices = choices((u.id, u.name) for u in fleet_units(current_user))
+    return form
+
+
+def _vehicle_fields(form: VehicleForm) -> dict:
+    return {
+        "plate": form.plate.data,
+        "unit": db.session.get(Unit, form.unit_id.data),
+        "category": form.category.data,
+        "brand_model": form.brand_model.data or "",
+        "colour": form.colour.data or "",
+        "publicly_marked": form.publicly_marked.data,
+    }
+
+
+@bp.route("/vehicles/new", methods=["GET", "POST"])
+@fleet_admin_only
+def new_vehicle():
+    form = _vehicle_form()
+    del form.status
+    if form.validate_on_submit():
+        try:
+            vehicle = services.create_vehicle(**_vehicle_fields(form))
+        except services.DuplicatePlate:
+            db.session.rollback()
+            form.plate.errors.append(_("该车牌号已登记。"))
+        else:
+            flash(_("车辆 %(plate)s 已登记。", plate=vehicle.plate), "info")
+            return redirect(url_for("fleet.vehicles"))
+    return render_template("fleet/vehicle_form.html", form=form, vehicle=None), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/vehicles/<int:vehicle_id>", methods=["GET", "POST"])
+@fleet_admin_only
+def edit_vehicle(vehicle_id: int):
+    vehicle = queries.vehicle_or_404(current_user, vehicle_id)
+    form = _vehicle_form(vehicle)
+    if form.validate_on_submit():
+        try:
+            services.update_vehicle(vehicle, status=form.status.data, **_vehicle_fields(form))
+        except services.DuplicatePlate:
+            db.session.rollback()
+            form.plate.errors.append(_("该车牌号已登记。"))
+        except services.VehicleRetired:
+            db.session.rollback()
+            flash(_("该车辆已处置，不能再修改。"), "error")
+        else:
+            flash(_("车辆信息已保存。"), "info")
+            return redirect(url_for("fleet.vehicles"))
+    return render_template(
+        "fleet/vehicle_form.html", form=form, vehicle=vehicle, retire_form=RetireForm()
+    ), (422 if form.errors else 200)
+
+
+@bp.post("/vehicles/<int:vehicle_id>/retire")
+@fleet_admin_only
+def retire_vehicle(vehicle_id: int):
+    vehicle = queries.vehicle_or_404(current_user, vehicle_id)
+    form = RetireForm()
+    if not form.validate_on_submit():
+        flash(_("请填写处置原因。"), "error")
+        return redirect(url_for("fleet.edit_vehicle", vehicle_id=vehicle.id))
+    try:
+        services.retire_vehicle(vehicle, form.reason.data)
+    except services.VehicleRetired:
+        flash(_("该车辆已处置。"), "error")
+        return redirect(url_for("fleet.vehicles"))
+    flash(_("车辆 %(plate)s 已标记为已处置。", plate=vehicle.plate), "info")
+    return redirect(url_for("fleet.vehicles"))
+
+
+@bp.route("/vehicles/import", methods=["GET", "POST"])
+@fleet_admin_only
+def import_vehicles():
+    form = ImportForm()
+    errors = []
+    status = 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            count = services.import_vehicles(upload.read(), current_user, upload.filename or "")
+        except services.ImportRejected as exc:
+            db.session.rollback()
+            errors = exc.errors
+            status = 422
+        else:
+            flash(_("已导入 %(n)d 辆车。", n=count), "info")
+            return redirect(url_for("fleet.vehicles"))
+    return render_template("fleet/import.html", form=form, errors=errors), status
+
+
+@bp.get("/vehicles/export.<fmt>")
+@fleet_admin_only
+def export_vehicles(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        return Response(_("不支持的导出格式。"), status=404)
+    query = queries.vehicle_query(current_user, **_filters())
+    data = services.export_vehicles(
+        db.session.execute(query.order_by(Vehicle.plate)).scalars(), fmt, current_user
+    )
+    mimetype = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename=vehicles.{fmt}"},
+    )

@@ -1,0 +1,81 @@
+"""Load the demo data in seeds/ into an empty database, all in one transaction."""
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from . import asset_dir
+from .auth.models import Unit
+from .auth.services import create_unit, create_user
+from .campaigns.services import add_holiday_period
+from .extensions import db
+from .fleet.services import import_vehicles
+from .transaction import atomic
+
+
+class DatabaseNotEmpty(RuntimeError):
+    """Seeding would mix demo data into real data."""
+
+
+def _read(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def seed(directory: Path) -> dict[str, int]:
+    """Load units, accounts, holidays and vehicles from a seeds folder."""
+    if db.session.execute(select(func.count()).select_from(Unit)).scalar_one():
+        raise DatabaseNotEmpty()
+    counts = {}
+    with atomic():
+        units: dict[str, Unit] = {}
+        for row in _read(directory / "units.csv"):
+            units[row["code"]] = create_unit(
+                row["code"],
+                row["name"],
+                row["kind"],
+                units.get(row["parent_code"]),
+                row["escalated"] == "1",
+            )
+        counts["units"] = len(units)
+        accounts = _read(directory / "accounts.csv")
+        for row in accounts:
+            create_user(
+                row["username"],
+                row["display_name"],
+                row["role"],
+                units[row["unit_code"]],
+                row["password"],
+                row["can_reveal_contact"] == "1",
+            )
+        counts["accounts"] = len(accounts)
+        holidays = _read(directory / "holidays.csv")
+        for row in holidays:
+            add_holiday_period(
+                row["name"],
+                date.fromisoformat(row["start"]),
+                date.fromisoformat(row["end"]),
+                row["region"],
+                [date.fromisoformat(d) for d in row["makeup_workdays"].split(";") if d],
+            )
+        counts["holidays"] = len(holidays)
+        vehicles_file = directory / "vehicles.csv"
+        counts["vehicles"] = import_vehicles(vehicles_file.read_bytes(), filename="seeds")
+    return counts
+
+
+@click.command("seed")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, exists=True))
+@with_appcontext
+def seed_command(directory: str | None) -> None:
+    """Load demo data (units, accounts, holidays, vehicles) into an empty database."""
+    try:
+        counts = seed(Path(directory) if directory else asset_dir("seeds"))
+    except DatabaseNotEmpty:
+        click.echo("database already has data: seed skipped")
+        return
+    click.echo("seeded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
