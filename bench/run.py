@@ -8,7 +8,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_import"]
+BENCHMARKS = ["bench_import", "bench_sheets", "bench_photos"]
 
 
 def main() -> None:

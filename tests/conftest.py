@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from vehiclewatch import create_app
@@ -83,6 +84,15 @@ def database_uri(template_db, tmp_path):
     engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production: otherwise requests
+    would share the test's `g` (and Flask-Login's cached user) and its database session."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def make_app(database_uri, tmp_path):
     """Build an app on this test's database with extra configuration."""
@@ -91,6 +101,7 @@ def make_app(database_uri, tmp_path):
     def factory(**config):
         app = create_app(BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_uri} | config)
         app.instance_path = str(tmp_path / "instance")
+        app.test_client_class = IsolatedClient
         apps.append(app)
         return app
 
@@ -186,5 +197,24 @@ def login_as(app, make_user):
         response = AuthActions(c).login(user)
         assert response.status_code == 302, response.get_data(as_text=True)
         return c, user
+
+    return factory
+
+
+@pytest.fixture
+def make_report(app):
+    """File a report through the real service; returns (report, receipt)."""
+    from datetime import timedelta
+
+    from vehiclewatch.reports.protection import new_submission_id
+    from vehiclewatch.reports.services import NewReport, file_report
+    from vehiclewatch.timeutil import utcnow
+
+    def factory(vehicle=None, **fields):
+        fields.setdefault("category", "private_use")
+        fields.setdefault("seen_at", utcnow() - timedelta(hours=1))
+        if vehicle is not None:
+            fields.setdefault("sticker", vehicle.live_sticker)
+        return file_report(NewReport(vehicle=vehicle, **fields), new_submission_id())
 
     return factory

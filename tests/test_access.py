@@ -7,6 +7,14 @@ ANY = "any logged-in user"
 EXPECTED = {
     "main.index": PUBLIC,
     "auth.login": PUBLIC,
+    "scan.vehicle": PUBLIC,
+    "scan.lookup": PUBLIC,
+    "scan.report": PUBLIC,
+    "scan.report_by_plate": PUBLIC,
+    "scan.track": PUBLIC,
+    "scan.add_information": PUBLIC,
+    "scan.object_to_reply": PUBLIC,
+    "review.photo": {"officer", "leader"},
     "main.workbench": ANY,
     "auth.logout": ANY,
     "auth.change_password": ANY,
@@ -22,6 +30,10 @@ EXPECTED = {
     "fleet.retire_vehicle": {"fleet_admin"},
     "fleet.import_vehicles": {"fleet_admin"},
     "fleet.export_vehicles": {"fleet_admin"},
+    "fleet.issue_sticker": {"fleet_admin"},
+    "fleet.reissue_sticker": {"fleet_admin"},
+    "fleet.download_sticker": {"fleet_admin"},
+    "fleet.print_stickers": {"fleet_admin"},
 }
 ROLES = ("sysadmin", "fleet_admin", "officer", "leader")
 

@@ -69,9 +69,11 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .fleet.views import bp as fleet_bp
     from .main.views import bp as main_bp
+    from .review.views import bp as review_bp
+    from .scan.views import bp as scan_bp
     from .security import set_security_headers
 
-    for bp in (main_bp, auth_bp, fleet_bp):
+    for bp in (main_bp, auth_bp, fleet_bp, scan_bp, review_bp):
         app.register_blueprint(bp)
     app.after_request(set_security_headers)
 
@@ -80,7 +82,11 @@ def _register_cli(app: Flask) -> None:
     from .audit import audit_cli
     from .auth.cli import create_user_command
     from .cli import init_command, serve_command
-    from .fleet.cli import export_vehicles_command, import_vehicles_command
+    from .fleet.cli import (
+        export_vehicles_command,
+        import_vehicles_command,
+        print_stickers_command,
+    )
     from .seeding import seed_command
 
     for command in (
@@ -90,6 +96,7 @@ def _register_cli(app: Flask) -> None:
         serve_command,
         export_vehicles_command,
         import_vehicles_command,
+        print_stickers_command,
         seed_command,
     ):
         app.cli.add_command(command)

@@ -5,11 +5,16 @@ import os
 DEFAULT_SECRET_KEY = "insecure-development-secret-key"
 # A Fernet key for development only; production refuses to start with it.
 DEFAULT_CONTACT_KEY = "ZGV2LW9ubHktY29udGFjdC1rZXktMDEyMzQ1Njc4OWE="
+DEFAULT_RECEIPT_KEY = "insecure-development-receipt-key"
 
 
 class Defaults:
     SECRET_KEY = DEFAULT_SECRET_KEY
     CONTACT_KEYS = DEFAULT_CONTACT_KEY
+    # HMAC key for receipt codes; changing it makes every issued receipt unreadable.
+    RECEIPT_KEY = DEFAULT_RECEIPT_KEY
+    REPORT_MAX_AGE_DAYS = 30
+    OBJECTION_WINDOW_DAYS = 30
     SQLALCHEMY_DATABASE_URI = None  # set in load_config from DATABASE_URL or instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
@@ -17,6 +22,9 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     HOTLINE_LOCAL = "0891-12388"
+    # A CJK TrueType/TrueType-collection font to embed in sticker PDFs and PNGs; when unset,
+    # a system font (Debian's fonts-wqy-microhei) is used, else reportlab's STSong-Light.
+    CJK_FONT_PATH = None
     IDLE_TIMEOUT_MINUTES = 30
     LOGIN_FAILURE_LIMIT = 5
     LOGIN_FAILURE_WINDOW_SECONDS = 60
@@ -65,6 +73,8 @@ def check_production(app) -> None:
         problems.append("VEHICLEWATCH_SECRET_KEY is the default or shorter than 32 characters")
     if DEFAULT_CONTACT_KEY in str(app.config["CONTACT_KEYS"]).split(","):
         problems.append("VEHICLEWATCH_CONTACT_KEYS contains the development key")
+    if app.config["RECEIPT_KEY"] == DEFAULT_RECEIPT_KEY or len(str(app.config["RECEIPT_KEY"])) < 32:
+        problems.append("VEHICLEWATCH_RECEIPT_KEY is the default or shorter than 32 characters")
     if app.debug:
         problems.append("debug is on")
     if problems:

@@ -13,7 +13,8 @@ from .auth.models import Unit
 from .auth.services import create_unit, create_user
 from .campaigns.services import add_holiday_period
 from .extensions import db
-from .fleet.services import import_vehicles
+from .fleet.models import Vehicle
+from .fleet.services import import_vehicles, issue_missing_stickers
 from .transaction import atomic
 
 
@@ -65,6 +66,7 @@ def seed(directory: Path) -> dict[str, int]:
         counts["holidays"] = len(holidays)
         vehicles_file = directory / "vehicles.csv"
         counts["vehicles"] = import_vehicles(vehicles_file.read_bytes(), filename="seeds")
+        counts["stickers"] = issue_missing_stickers(select(Vehicle.id))
     return counts
 
 

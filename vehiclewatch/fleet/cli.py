@@ -6,9 +6,18 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from ..auth.models import Unit
 from ..extensions import db
 from .models import Vehicle
-from .services import ImportRejected, export_vehicles, import_vehicles
+from .services import (
+    ImportRejected,
+    NothingToPrint,
+    Selection,
+    export_vehicles,
+    import_vehicles,
+    print_stickers,
+)
+from .sheets import DEFAULT_LAYOUT, LAYOUTS
 
 
 @click.command("import-vehicles")
@@ -41,3 +50,33 @@ def export_vehicles_command(fmt: str, out: str | None) -> None:
             handle.write(data)
     else:
         sys.stdout.buffer.write(data)
+
+
+@click.command("print-stickers")
+@click.option("--unit", "unit_code", help="Unit code: that unit and its subtree (default: all).")
+@click.option(
+    "--layout", default=DEFAULT_LAYOUT, type=click.Choice(list(LAYOUTS)), show_default=True
+)
+@click.option("--start", default=1, show_default=True, type=int, help="First free label position.")
+@click.option("--needs-reprint", is_flag=True, help="Only stickers marked as needing a reprint.")
+@click.option("--back", is_flag=True, help="Add a back page with the 八不准 after each sheet.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="PDF file to write.")
+@with_appcontext
+def print_stickers_command(unit_code, layout, start, needs_reprint, back, out) -> None:
+    """Write a PDF sheet of stickers for all publicly marked vehicles (or one unit's subtree)."""
+    unit_id = None
+    if unit_code:
+        unit = db.session.execute(select(Unit).where(Unit.code == unit_code)).scalar_one_or_none()
+        if unit is None:
+            raise click.ClickException(f"unknown unit code: {unit_code}")
+        unit_id = unit.id
+    selection = Selection(unit_id=unit_id, needs_reprint=needs_reprint)
+    try:
+        with open(out, "wb") as handle:
+            result = print_stickers(selection, handle, layout=layout, start=start, back=back)
+    except NothingToPrint:
+        raise click.ClickException("no vehicle in the selection can carry a sticker") from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"font: {result.font.description}")
+    click.echo(f"wrote {result.stickers} stickers on {result.pages} pages ({layout}) to {out}")

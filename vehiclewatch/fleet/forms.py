@@ -3,8 +3,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField, ValidationError
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Length, NumberRange
 
 from ..formutil import choices
 from .models import CATEGORY_LABELS, STATUS_LABELS
@@ -38,3 +45,28 @@ class RetireForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField(_l("车辆表（CSV 或 .xlsx）"), validators=[FileRequired()])
+
+
+class IssueStickerForm(FlaskForm):
+    """No fields: the CSRF token is the form."""
+
+
+class ReissueForm(FlaskForm):
+    reason = StringField(
+        _l("补发原因"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("如：损毁、丢失"),
+    )
+
+
+class PrintForm(FlaskForm):
+    unit_id = SelectField(_l("单位（含下级单位）"), coerce=int)
+    needs_reprint = BooleanField(_l("只打印“需重印”的监督码"))
+    vehicle = SelectMultipleField(_l("选定车辆"), coerce=int, validate_choice=False)
+    layout = SelectField(_l("标签纸规格"))
+    start = IntegerField(
+        _l("从第几个标签位置开始"),
+        default=1,
+        validators=[NumberRange(min=1, max=8, message=_l("起始位置超出这张标签纸的范围。"))],
+    )
+    back = BooleanField(_l("加印背面“八不准”（双面打印）"))

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Unit
@@ -59,6 +59,13 @@ class Vehicle(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
+    stickers: Mapped[list["Sticker"]] = relationship(
+        back_populates="vehicle", order_by="Sticker.generation"
+    )
+
+    @property
+    def live_sticker(self) -> "Sticker | None":
+        return next((s for s in self.stickers if s.revoked_at is None), None)
 
     @property
     def category_label(self) -> str:
@@ -78,3 +85,37 @@ class Vehicle(db.Model):
             "status": self.status,
             "publicly_marked": self.publicly_marked,
         }
+
+
+class Sticker(db.Model):
+    """A printed 监督码. One live (unrevoked) sticker per vehicle; revoked ones are kept."""
+
+    __tablename__ = "sticker"
+    __table_args__ = (Index("ix_sticker_vehicle_live", "vehicle_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"))
+    # Upper-case base32 from `secrets`: unguessable, and QR alphanumeric-mode friendly.
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    # For typing by hand when a camera fails; no ambiguous characters.
+    short_code: Mapped[str] = mapped_column(String(12), unique=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    # The exact address encoded in the code (the public base URL at issue time).
+    url: Mapped[str] = mapped_column(String(300))
+    # The QR module matrix (rows of 0/1, no quiet zone), computed once at issue.
+    qr_modules: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoke_reason: Mapped[str | None] = mapped_column(String(200))
+    needs_reprint: Mapped[bool] = mapped_column(Boolean, default=False)
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    vehicle: Mapped[Vehicle] = relationship(back_populates="stickers")
+
+    @property
+    def live(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def display_code(self) -> str:
+        return f"{self.short_code[:4]}-{self.short_code[4:]}"

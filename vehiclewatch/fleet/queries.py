@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from ..auth.models import Unit, User
 from ..auth.scope import in_fleet_scope
 from ..extensions import db
-from .models import Vehicle
+from .models import Sticker, Vehicle
 from .plates import plate_search_key
 
 PAGE_SIZE = 50
@@ -22,7 +22,7 @@ def vehicle_or_404(user: User, vehicle_id: int) -> Vehicle:
     return vehicle
 
 
-def vehicle_query(user: User, *, q="", unit_id=None, category="", status=""):
+def vehicle_query(user: User, *, q="", unit_id=None, category="", status="", reprint=False):
     query = select(Vehicle).where(in_fleet_scope(user, Vehicle.unit_id))
     if q:
         key = plate_search_key(q)
@@ -36,6 +36,11 @@ def vehicle_query(user: User, *, q="", unit_id=None, category="", status=""):
         query = query.where(Vehicle.category == category)
     if status:
         query = query.where(Vehicle.status == status)
+    if reprint:
+        flagged = select(Sticker.vehicle_id).where(
+            Sticker.revoked_at.is_(None), Sticker.needs_reprint.is_(True)
+        )
+        query = query.where(Vehicle.id.in_(flagged))
     return query
 
 

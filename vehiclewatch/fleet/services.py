@@ -1,20 +1,28 @@
 """Writes for vehicles: create, edit, retire, import. The only place that changes them."""
 
+import base64
 import hashlib
+import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from .. import audit
 from ..auth.models import Unit, User
-from ..auth.scope import fleet_unit_ids
+from ..auth.scope import fleet_unit_ids, in_fleet_scope
 from ..extensions import db
 from ..timeutil import utcnow
-from ..transaction import commit
+from ..transaction import atomic, commit
 from . import spreadsheets
-from .models import CATEGORY_LABELS, STATUS_LABELS, Category, Status, Vehicle
+from .fonts import cjk_font
+from .models import CATEGORY_LABELS, STATUS_LABELS, Category, Status, Sticker, Vehicle
 from .plates import InvalidPlate, normalise_plate
+from .qr import compute_modules, sticker_url
+from .sheets import DEFAULT_LAYOUT, SheetResult, StickerFace, write_sheet
 
 EXPORT_HEADER = [
     "车牌号",
@@ -115,8 +123,21 @@ def update_vehicle(vehicle: Vehicle, **changes) -> Vehicle:
     after = vehicle.snapshot()
     if after != before:
         audit.record("vehicle_updated", vehicle, before=before, after=after)
+        _follow_vehicle_change(vehicle, before, after)
     commit()
     return vehicle
+
+
+def _follow_vehicle_change(vehicle: Vehicle, before: dict, after: dict) -> None:
+    """A printed sticker shows the plate and unit: a change makes it need a reprint.
+    A car that becomes confidential loses its sticker."""
+    live = vehicle.live_sticker
+    if live is None:
+        return
+    if not after["publicly_marked"]:
+        _revoke(live, _("转为涉密车辆，不再公开标识"))
+    elif (before["plate"], before["unit"]) != (after["plate"], after["unit"]):
+        live.needs_reprint = True
 
 
 def retire_vehicle(vehicle: Vehicle, reason: str) -> Vehicle:
@@ -128,6 +149,8 @@ def retire_vehicle(vehicle: Vehicle, reason: str) -> Vehicle:
     audit.record(
         "vehicle_retired", vehicle, before=before, after=vehicle.snapshot() | {"reason": reason}
     )
+    if vehicle.live_sticker is not None:
+        _revoke(vehicle.live_sticker, _("车辆已处置"))
     commit()
     return vehicle
 
@@ -258,3 +281,221 @@ def export_vehicles(vehicles, fmt: str, actor: User | None = None) -> bytes:
     )
     commit()
     return data
+
+
+# --- stickers ----------------------------------------------------------------
+
+SHORT_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
+SHORT_CODE_LENGTH = 8
+TOKEN_BYTES = 15  # 120 bits: 24 base32 characters, no padding
+
+
+class ConfidentialVehicle(ValueError):
+    """A confidential (not publicly marked) vehicle never gets a sticker."""
+
+
+class StickerAlreadyIssued(ValueError):
+    """The vehicle already has a live sticker: reissue it instead."""
+
+
+class NoLiveSticker(ValueError):
+    """There is no live sticker to reissue."""
+
+
+def new_token() -> str:
+    return base64.b32encode(secrets.token_bytes(TOKEN_BYTES)).decode("ascii")
+
+
+def new_short_code() -> str:
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+
+
+def _unique_short_code() -> str:
+    while True:
+        code = new_short_code()
+        if not db.session.execute(select(Sticker.id).where(Sticker.short_code == code)).first():
+            return code
+
+
+def _sticker_snapshot(sticker: Sticker) -> dict:
+    return {
+        "vehicle": sticker.vehicle.plate,
+        "short_code": sticker.short_code,
+        "generation": sticker.generation,
+        "revoked_at": sticker.revoked_at,
+        "revoke_reason": sticker.revoke_reason,
+    }
+
+
+def _issue(vehicle: Vehicle) -> Sticker:
+    if not vehicle.publicly_marked:
+        raise ConfidentialVehicle(vehicle.plate)
+    if vehicle.status == Status.DISPOSED:
+        raise VehicleRetired(vehicle.plate)
+    if vehicle.live_sticker is not None:
+        raise StickerAlreadyIssued(vehicle.plate)
+    token = new_token()
+    url = sticker_url(current_app.config["PUBLIC_BASE_URL"], token)
+    sticker = Sticker(
+        vehicle=vehicle,
+        token=token,
+        short_code=_unique_short_code(),
+        generation=max((s.generation for s in vehicle.stickers), default=0) + 1,
+        url=url,
+        qr_modules=compute_modules(url),
+    )
+    db.session.add(sticker)
+    db.session.flush()
+    audit.record("sticker_issued", sticker, after=_sticker_snapshot(sticker))
+    return sticker
+
+
+def _revoke(sticker: Sticker, reason: str) -> None:
+    before = _sticker_snapshot(sticker)
+    sticker.revoked_at = utcnow()
+    sticker.revoke_reason = reason
+    audit.record("sticker_revoked", sticker, before=before, after=_sticker_snapshot(sticker))
+
+
+def issue_sticker(vehicle: Vehicle) -> Sticker:
+    """Give a vehicle its first (or, after a revocation, its next) sticker."""
+    sticker = _issue(vehicle)
+    commit()
+    return sticker
+
+
+def reissue_sticker(vehicle: Vehicle, reason: str) -> Sticker:
+    """Revoke the live sticker (keeping it in the history) and issue a new one."""
+    live = vehicle.live_sticker
+    if live is None:
+        raise NoLiveSticker(vehicle.plate)
+    _revoke(live, reason)
+    sticker = _issue(vehicle)
+    commit()
+    return sticker
+
+
+def issue_missing_stickers(vehicle_ids) -> int:
+    """Issue first stickers to the eligible vehicles among these that have none; never reissues."""
+    has_live = select(Sticker.vehicle_id).where(Sticker.revoked_at.is_(None))
+    vehicles = db.session.execute(
+        select(Vehicle).where(
+            Vehicle.id.in_(vehicle_ids),
+            Vehicle.publicly_marked.is_(True),
+            Vehicle.status != Status.DISPOSED,
+            Vehicle.id.not_in(has_live),
+        )
+    ).scalars()
+    count = 0
+    for vehicle in vehicles:
+        _issue(vehicle)
+        count += 1
+    commit()
+    return count
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which vehicles a sticker sheet is for: a unit's subtree, the "needs reprint" list,
+    chosen vehicles, or any combination (all of them must hold)."""
+
+    unit_id: int | None = None
+    needs_reprint: bool = False
+    vehicle_ids: tuple[int, ...] = ()
+
+
+class NothingToPrint(ValueError):
+    """The selection holds no vehicle that can carry a sticker."""
+
+
+def selected_vehicle_ids(selection: Selection, actor: User | None):
+    """The eligible (publicly marked, not disposed) vehicles of a selection, within scope."""
+    query = select(Vehicle.id).where(
+        Vehicle.publicly_marked.is_(True), Vehicle.status != Status.DISPOSED
+    )
+    if actor is not None:
+        query = query.where(in_fleet_scope(actor, Vehicle.unit_id))
+    if selection.unit_id:
+        unit = db.session.get(Unit, selection.unit_id)
+        subtree = select(Unit.id).where(Unit.path.startswith(unit.path if unit else "\0"))
+        query = query.where(Vehicle.unit_id.in_(subtree))
+    if selection.vehicle_ids:
+        query = query.where(Vehicle.id.in_(selection.vehicle_ids))
+    if selection.needs_reprint:
+        flagged = select(Sticker.vehicle_id).where(
+            Sticker.revoked_at.is_(None), Sticker.needs_reprint.is_(True)
+        )
+        query = query.where(Vehicle.id.in_(flagged))
+    return query
+
+
+def _faces(vehicle_ids) -> Iterator[StickerFace]:
+    rows = db.session.execute(
+        select(Vehicle.plate, Unit.name, Sticker.short_code, Sticker.url, Sticker.qr_modules)
+        .join(Unit, Vehicle.unit_id == Unit.id)
+        .join(Sticker, Sticker.vehicle_id == Vehicle.id)
+        .where(Sticker.revoked_at.is_(None), Vehicle.id.in_(vehicle_ids))
+        .order_by(Unit.path, Vehicle.plate)
+        .execution_options(yield_per=500)
+    )
+    for row in rows:
+        yield _face(*row)
+
+
+def _face(plate: str, unit_name: str, short_code: str, url: str, modules: str) -> StickerFace:
+    matrix = [[c == "1" for c in row] for row in modules.split("\n")]
+    return StickerFace(plate, unit_name, f"{short_code[:4]}-{short_code[4:]}", url, matrix)
+
+
+def sticker_face(sticker: Sticker) -> StickerFace:
+    """What one printed sticker shows."""
+    vehicle = sticker.vehicle
+    return _face(
+        vehicle.plate, vehicle.unit.name, sticker.short_code, sticker.url, sticker.qr_modules
+    )
+
+
+def print_stickers(
+    selection: Selection,
+    out: BinaryIO,
+    *,
+    layout: str = DEFAULT_LAYOUT,
+    start: int = 1,
+    back: bool = False,
+    actor: User | None = None,
+) -> SheetResult:
+    """Write the selection's sticker sheet as a PDF. Vehicles without a sticker get their
+    first one; a live sticker is never reissued, and no token changes."""
+    ids = selected_vehicle_ids(selection, actor)
+    with atomic():
+        issue_missing_stickers(ids)
+        result = write_sheet(
+            out,
+            _faces(ids),
+            layout=layout,
+            start=start,
+            hotline_local=current_app.config["HOTLINE_LOCAL"],
+            back=back,
+            font=cjk_font(current_app.config.get("CJK_FONT_PATH")),
+        )
+        if result.stickers == 0:
+            raise NothingToPrint()
+        db.session.execute(
+            update(Sticker)
+            .where(Sticker.revoked_at.is_(None), Sticker.vehicle_id.in_(ids))
+            .values(needs_reprint=False, printed_at=utcnow())
+        )
+        audit.record(
+            "stickers_printed",
+            object_type="sticker",
+            after={
+                "count": result.stickers,
+                "layout": layout,
+                "start": start,
+                "unit_id": selection.unit_id,
+                "needs_reprint": selection.needs_reprint,
+                "vehicle_ids": list(selection.vehicle_ids),
+            },
+            actor=actor,
+        )
+    return result

@@ -1,6 +1,18 @@
 """Fleet admins' pages: the vehicle list, add, edit, retire, import, export."""
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,8 +22,18 @@ from ..auth.scope import fleet_units
 from ..extensions import db
 from ..formutil import choices
 from . import queries, services
-from .forms import ImportForm, RetireForm, VehicleForm
+from .artwork import sticker_png, sticker_svg
+from .fonts import cjk_font
+from .forms import (
+    ImportForm,
+    IssueStickerForm,
+    PrintForm,
+    ReissueForm,
+    RetireForm,
+    VehicleForm,
+)
 from .models import CATEGORY_LABELS, STATUS_LABELS, Vehicle
+from .sheets import LAYOUTS
 
 bp = Blueprint("fleet", __name__, url_prefix="/fleet")
 
@@ -24,6 +46,7 @@ def _filters() -> dict:
         "unit_id": request.args.get("unit", type=int),
         "category": request.args.get("category", ""),
         "status": request.args.get("status", ""),
+        "reprint": request.args.get("reprint") == "1",
     }
 
 
@@ -100,7 +123,12 @@ def edit_vehicle(vehicle_id: int):
             flash(_("车辆信息已保存。"), "info")
             return redirect(url_for("fleet.vehicles"))
     return render_template(
-        "fleet/vehicle_form.html", form=form, vehicle=vehicle, retire_form=RetireForm()
+        "fleet/vehicle_form.html",
+        form=form,
+        vehicle=vehicle,
+        retire_form=RetireForm(),
+        issue_form=IssueStickerForm(),
+        reissue_form=ReissueForm(),
     ), (422 if form.errors else 200)
 
 
@@ -160,3 +188,111 @@ def export_vehicles(fmt: str):
         mimetype=mimetype,
         headers={"Content-Disposition": f"attachment; filename=vehicles.{fmt}"},
     )
+
+
+# --- stickers ----------------------------------------------------------------
+
+
+@bp.post("/vehicles/<int:vehicle_id>/sticker")
+@fleet_admin_only
+def issue_sticker(vehicle_id: int):
+    vehicle = queries.vehicle_or_404(current_user, vehicle_id)
+    if not IssueStickerForm().validate_on_submit():
+        abort(400)
+    try:
+        services.issue_sticker(vehicle)
+    except services.ConfidentialVehicle:
+        db.session.rollback()
+        flash(_("涉密车辆不发放监督码。"), "error")
+    except services.StickerAlreadyIssued:
+        db.session.rollback()
+        flash(_("该车辆已有有效的监督码；如需更换请使用“补发”。"), "error")
+    except services.VehicleRetired:
+        db.session.rollback()
+        flash(_("已处置车辆不发放监督码。"), "error")
+    else:
+        flash(_("监督码已发放。"), "info")
+    return redirect(url_for("fleet.edit_vehicle", vehicle_id=vehicle.id))
+
+
+@bp.post("/vehicles/<int:vehicle_id>/sticker/reissue")
+@fleet_admin_only
+def reissue_sticker(vehicle_id: int):
+    vehicle = queries.vehicle_or_404(current_user, vehicle_id)
+    form = ReissueForm()
+    if not form.validate_on_submit():
+        flash(_("请填写补发原因。"), "error")
+    else:
+        try:
+            services.reissue_sticker(vehicle, form.reason.data)
+        except (services.NoLiveSticker, services.ConfidentialVehicle, services.VehicleRetired):
+            db.session.rollback()
+            flash(_("该车辆没有可补发的监督码。"), "error")
+        else:
+            flash(_("已补发新监督码，旧码已作废。请打印新码并替换车上的旧码。"), "info")
+    return redirect(url_for("fleet.edit_vehicle", vehicle_id=vehicle.id))
+
+
+@bp.get("/vehicles/<int:vehicle_id>/sticker.<fmt>")
+@fleet_admin_only
+def download_sticker(vehicle_id: int, fmt: str):
+    vehicle = queries.vehicle_or_404(current_user, vehicle_id)
+    sticker = vehicle.live_sticker
+    if sticker is None or fmt not in ("png", "svg"):
+        abort(404)
+    face = services.sticker_face(sticker)
+    hotline = current_app.config["HOTLINE_LOCAL"]
+    if fmt == "png":
+        font = cjk_font(current_app.config.get("CJK_FONT_PATH"))
+        data, mimetype = sticker_png(face, hotline, font), "image/png"
+    else:
+        data, mimetype = sticker_svg(face, hotline).encode("utf-8"), "image/svg+xml"
+    filename = f"sticker-{sticker.short_code}-{sticker.generation}.{fmt}"
+    return Response(
+        data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"}
+    )
+
+
+def _print_form() -> PrintForm:
+    form = PrintForm()
+    form.unit_id.choices = choices([(0, _("全部（我管理的所有单位）"))]) + choices(
+        (u.id, u.name) for u in fleet_units(current_user)
+    )
+    form.layout.choices = choices((name, layout.label) for name, layout in LAYOUTS.items())
+    return form
+
+
+@bp.route("/stickers/print", methods=["GET", "POST"])
+@fleet_admin_only
+def print_stickers():
+    form = _print_form()
+    if request.method == "GET":
+        form.vehicle.data = request.args.getlist("vehicle", type=int)
+        form.needs_reprint.data = request.args.get("reprint") == "1"
+    elif form.validate_on_submit():
+        selection = services.Selection(
+            unit_id=form.unit_id.data or None,
+            needs_reprint=form.needs_reprint.data,
+            vehicle_ids=tuple(form.vehicle.data or ()),
+        )
+        out = io.BytesIO()
+        try:
+            services.print_stickers(
+                selection,
+                out,
+                layout=form.layout.data,
+                start=form.start.data,
+                back=form.back.data,
+                actor=current_user,
+            )
+        except services.NothingToPrint:
+            flash(_("所选范围内没有可打印监督码的车辆（涉密和已处置车辆不发码）。"), "error")
+        except ValueError as exc:
+            flash(str(exc), "error")
+        else:
+            return Response(
+                out.getvalue(),
+                mimetype="application/pdf",
+                headers={"Content-Disposition": "attachment; filename=stickers.pdf"},
+            )
+    return render_template("fleet/print.html", form=form), (422 if form.errors else 200)

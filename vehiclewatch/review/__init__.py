@@ -1,0 +1,1 @@
+"""The officers' pages: the queue, a report's page, the workflow's actions, dashboards."""

@@ -1,0 +1,47 @@
+"""Public look-ups: a sticker by token or short code, a vehicle by plate.
+
+Confidential vehicles are invisible here: every look-up answers for them exactly as
+for something that does not exist.
+"""
+
+import re
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..fleet.models import Sticker, Vehicle
+from ..fleet.plates import InvalidPlate, normalise_plate
+
+
+def sticker_by_token(token: str) -> Sticker | None:
+    """The sticker with this token (upper- or lower-case), if its car is publicly marked."""
+    return db.session.execute(
+        select(Sticker)
+        .join(Sticker.vehicle)
+        .where(Sticker.token == token.upper(), Vehicle.publicly_marked.is_(True))
+    ).scalar_one_or_none()
+
+
+def live_sticker_by_code_or_plate(text: str) -> Sticker | None:
+    """A short code as printed (dash, spaces and case ignored), else a plate."""
+    compact = re.sub(r"[\s\-–—]+", "", text or "").upper()
+    query = (
+        select(Sticker)
+        .join(Sticker.vehicle)
+        .where(Sticker.revoked_at.is_(None), Vehicle.publicly_marked.is_(True))
+    )
+    if len(compact) == 8 and compact.isascii():
+        found = db.session.execute(query.where(Sticker.short_code == compact)).scalar_one_or_none()
+        if found is not None:
+            return found
+    try:
+        plate = normalise_plate(text)
+    except InvalidPlate:
+        return None
+    return db.session.execute(query.where(Vehicle.plate == plate)).scalar_one_or_none()
+
+
+def vehicle_by_plate(plate: str) -> Vehicle | None:
+    """Any registered vehicle with this plate, confidential ones included: a typed-plate
+    report still reaches the right officers, though the reporter is told nothing more."""
+    return db.session.execute(select(Vehicle).where(Vehicle.plate == plate)).scalar_one_or_none()

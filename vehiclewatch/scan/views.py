@@ -1,0 +1,220 @@
+"""What a scanned sticker opens: the car's identity, the report form with its receipt,
+the manual look-up, and tracking by receipt."""
+
+from datetime import datetime
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..auth.access import public
+from ..extensions import limiter
+from ..fleet.models import Sticker, Vehicle
+from ..fleet.plates import InvalidPlate, normalise_plate
+from ..fleet.sheets import EIGHT_RULES
+from ..reports import services as reports
+from ..reports.photos import PhotoRejected, process_photo
+from ..reports.protection import new_submission_id
+from ..reports.states import OPEN_STATES, PUBLIC_LABELS, Action, State
+from ..timeutil import local_zone
+from . import queries
+from .forms import AddInformationForm, ObjectionForm, PlateReportForm, ReportForm, TrackForm
+
+bp = Blueprint("scan", __name__)
+
+per_vehicle = limiter.limit(
+    "60/hour", methods=["POST"], key_func=lambda: "vehicle:" + request.view_args["token"].upper()
+)
+per_client = limiter.limit("10/hour;30/day", methods=["POST"])
+tracking = limiter.shared_limit("20/minute", scope="track", methods=["POST"])
+
+
+@bp.get("/v/<token>")
+@public
+@limiter.limit("120/minute")
+def vehicle(token: str):
+    sticker = queries.sticker_by_token(token)
+    if sticker is None:
+        return render_template("scan/unknown.html", query=""), 404
+    if not sticker.live:
+        return render_template("scan/revoked.html", sticker=sticker), 410
+    return render_template("scan/vehicle.html", sticker=sticker, rules=EIGHT_RULES)
+
+
+@bp.get("/v")
+@public
+@limiter.limit("30/minute")
+def lookup():
+    text = request.args.get("q", "").strip()
+    if not text:
+        return render_template("scan/lookup.html")
+    sticker = queries.live_sticker_by_code_or_plate(text)
+    if sticker is None:
+        return render_template("scan/unknown.html", query=text), 404
+    return redirect(url_for("scan.vehicle", token=sticker.token))
+
+
+def _read_photos(field) -> list:
+    """Decode and re-encode each upload; the first bad one stops everything."""
+    processed = []
+    files = [f for f in field.data or [] if f and f.filename]
+    for number, upload in enumerate(files, start=1):
+        try:
+            processed.append(process_photo(upload.read()))
+        except PhotoRejected as exc:
+            field.errors.append(_("第 %(n)d 张照片：%(reason)s", n=number, reason=str(exc.message)))
+            return []
+    return processed
+
+
+def _new_form(form: ReportForm, category: str | None = None) -> None:
+    form.submission_id.data = new_submission_id()
+    form.seen_at.data = datetime.now(local_zone()).replace(tzinfo=None, second=0, microsecond=0)
+    if category:
+        form.category.data = category
+
+
+def _handle_report(form, *, vehicle: Vehicle | None, sticker: Sticker | None, typed_plate=None):
+    """Validate, read photos, file; render the receipt, or the form with every input kept."""
+    if form.website.data:
+        abort(400)
+    if form.validate_on_submit():
+        earlier = reports.existing_submission(form.submission_id.data)
+        photos = [] if earlier else _read_photos(form.photos)
+        if not form.photos.errors:
+            new = reports.NewReport(
+                category=form.category.data,
+                seen_at=form.seen_at_utc(),
+                place=form.place.data or "",
+                description=form.description.data or "",
+                plate_matches={"yes": True, "no": False}.get(form.plate_matches.data)
+                if sticker
+                else None,
+                latitude=form.latitude.data,
+                longitude=form.longitude.data,
+                reporter_name=form.reporter_name.data or "",
+                reporter_phone=form.reporter_phone.data or "",
+                vehicle=vehicle,
+                sticker=sticker,
+                typed_plate=typed_plate,
+                photos=photos,
+            )
+            report, receipt = reports.file_report(new, form.submission_id.data)
+            return render_template("scan/receipt.html", report=report, receipt=receipt)
+    photos_lost = bool(form.errors) and any(f.filename for f in request.files.getlist("photos"))
+    return render_template(
+        "scan/report.html", form=form, sticker=sticker, photos_lost=photos_lost
+    ), (422 if form.errors else 200)
+
+
+@bp.route("/v/<token>/report", methods=["GET", "POST"])
+@public
+@per_client
+@per_vehicle
+def report(token: str):
+    sticker = queries.sticker_by_token(token)
+    if sticker is None:
+        return render_template("scan/unknown.html", query=""), 404
+    form = ReportForm()
+    if request.method == "GET":
+        _new_form(form, None if sticker.live else "marking")
+    return _handle_report(form, vehicle=sticker.vehicle, sticker=sticker)
+
+
+@bp.route("/report", methods=["GET", "POST"])
+@public
+@per_client
+def report_by_plate():
+    form = PlateReportForm()
+    del form.plate_matches
+    if request.method == "GET":
+        _new_form(form)
+        form.plate.data = request.args.get("plate", "")
+        return _handle_report(form, vehicle=None, sticker=None)
+    try:
+        plate = normalise_plate(form.plate.data or "")
+    except InvalidPlate:
+        plate = None
+        if form.plate.data:
+            form.plate.errors = [_("车牌号格式不正确，例如 藏A·12345。")]
+    if plate is None:
+        form.validate_on_submit()
+        return render_template("scan/report.html", form=form, sticker=None, photos_lost=False), 422
+    # A confidential car is linked for the officers, but the answer is the same as for any plate.
+    return _handle_report(
+        form, vehicle=queries.vehicle_by_plate(plate), sticker=None, typed_plate=plate
+    )
+
+
+def _status_page(report, *, message: str | None = None, add_form=None, objection_form=None):
+    receipt = request.form.get("receipt", "")
+    add_form = add_form or AddInformationForm(formdata=None, receipt=receipt)
+    objection_form = objection_form or ObjectionForm(formdata=None, receipt=receipt)
+    can_object = reports.can_object(report)
+    return render_template(
+        "scan/status.html",
+        report=report,
+        public_label=PUBLIC_LABELS[State(report.state)],
+        events=[e for e in report.events if e.public_text],
+        is_open=report.state in OPEN_STATES,
+        can_object=can_object,
+        add_form=add_form,
+        objection_form=objection_form,
+        message=message,
+    )
+
+
+def _not_found(form):
+    # A wrong code and an unknown code are the same to us, and get the same answer.
+    return render_template("scan/track.html", form=form, not_found=True), 404
+
+
+@bp.route("/track", methods=["GET", "POST"])
+@public
+@tracking
+def track():
+    form = TrackForm()
+    if not form.validate_on_submit():
+        return render_template("scan/track.html", form=form), (422 if form.errors else 200)
+    report = reports.find_by_receipt(form.receipt.data)
+    if report is None:
+        return _not_found(form)
+    return _status_page(report)
+
+
+@bp.post("/track/add")
+@public
+@tracking
+def add_information():
+    form = AddInformationForm()
+    report = reports.find_by_receipt(form.receipt.data or "") if form.validate_on_submit() else None
+    if report is None:
+        return _not_found(TrackForm(formdata=None))
+    photos = _read_photos(form.photos)
+    if form.photos.errors or not (form.text.data or photos):
+        if not form.photos.errors:
+            form.text.errors = [_("请填写补充说明或选择照片。")]
+        return _status_page(report, add_form=form), 422
+    try:
+        reports.add_information(report, form.text.data or "", photos)
+    except reports.ReportClosed:
+        return _status_page(report, message=_("该举报已办理完毕，不能再补充。")), 409
+    return _status_page(report, message=_("补充材料已收到。"))
+
+
+@bp.post("/track/object")
+@public
+@tracking
+def object_to_reply():
+    form = ObjectionForm()
+    report = reports.find_by_receipt(form.receipt.data or "") if form.receipt.data else None
+    if report is None:
+        return _not_found(TrackForm(formdata=None))
+    if not form.validate_on_submit():
+        return _status_page(report, objection_form=form), 422
+    try:
+        reports.transition(report, Action.OBJECT, None, text=form.text.data)
+    except (reports.IllegalTransition, reports.ObjectionNotAllowed):
+        return _status_page(
+            report, message=_("该举报目前不能提出异议（异议只能在答复后 30 天内提出一次）。")
+        ), 409
+    return _status_page(report, message=_("异议已收到，将重新核查。"))
