@@ -1,8 +1,8 @@
 """Run every benchmark in bench/ and write the figures to bench/RESULTS.md."""
 
 import datetime
-import importlib
 import platform
+import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -12,11 +12,15 @@ BENCHMARKS = ["bench_import", "bench_sheets", "bench_photos"]
 
 
 def main() -> None:
-    sys.path.insert(0, str(HERE))
     sections = []
     for name in BENCHMARKS:
         print(f"== {name}", flush=True)
-        sections.append(importlib.import_module(name).run())
+        # A fresh interpreter per benchmark: memory figures must not inherit another's heap.
+        code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import {name}; print({name}.run())"
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        sections.append(result.stdout.strip() + "\n")
     header = [
         "# Benchmark results",
         "",

@@ -355,3 +355,77 @@ def test_scan_page_is_small_and_self_contained(client, car, app):
     assert len(page) + len(css) < 30 * 1024
     assert b"http://" not in page.replace(app.config["PUBLIC_BASE_URL"].encode(), b"")
     assert b"https://" not in page
+
+
+def test_concurrent_submissions_lose_nothing(make_app, car):
+    """Several clients file at once (threads standing in for workers): every report lands
+    and the audit chain stays intact."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vehiclewatch.audit import verify_chain
+
+    app = make_app()
+    token = car.live_sticker.token
+
+    def submit(n: int) -> int:
+        env = {"REMOTE_ADDR": f"198.51.100.{n}"}  # many phones, so no per-client limit bites
+        with app.app_context():
+            client = app.test_client()
+            page = client.get(f"/v/{token}/report", environ_base=env).get_data(as_text=True)
+            data = _report_data(page)
+            return client.post(f"/v/{token}/report", data=data, environ_base=env).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(submit, range(24)))
+    with app.app_context():
+        assert statuses.count(200) == 24
+        assert _count() == 24
+        assert verify_chain()[1] is None
+
+
+def test_rate_limits_are_shared_through_redis(make_app, car):
+    """Two app instances (two workers) with Redis storage count against one limit."""
+    import redis
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
+    storage = "redis://127.0.0.1:6379"
+    prefix = f"vw-test-{datetime.now().timestamp()}"
+    workers = [make_app(RATELIMIT_STORAGE_URI=storage, RATELIMIT_KEY_PREFIX=prefix) for _ in "ab"]
+    codes = []
+    for n in range(21):
+        client = workers[n % 2].test_client()
+        codes.append(
+            client.post("/track", data={"receipt": f"AAAA-AAAA-AAAA-AAAA-AA{n:02d}"}).status_code
+        )
+    assert codes[:20].count(429) == 0 and codes[20] == 429
+
+
+def test_access_log_never_pairs_a_client_address_with_a_token():
+    from vehiclewatch.cli import ACCESS_LOG_FORMAT
+
+    assert "%(h)s" not in ACCESS_LOG_FORMAT and "%({x-forwarded-for}i)s" not in ACCESS_LOG_FORMAT
+    assert "%(a)s" not in ACCESS_LOG_FORMAT  # nor the user agent
+
+
+def test_orphan_sweep_finds_files_no_row_names(runner, car, make_report, app):
+    import os
+
+    from tests.test_photos_helpers import processed_photo
+    from vehiclewatch.reports.photos import write_photo_files
+
+    report, _ = make_report(car, photos=[processed_photo()])
+    kept = {report.photos[0].evidence_name, report.photos[0].display_name}
+    stray = write_photo_files(services.photo_dir(), processed_photo())
+    old = datetime.now().timestamp() - 3600
+    for name in [*stray, *kept]:
+        os.utime(services.photo_dir() / name, (old, old))
+    listed = runner.invoke(args=["photos", "sweep"])
+    assert sorted(stray) == sorted(listed.output.split()[: len(stray)])
+    assert "2 orphaned files" in listed.output
+    removed = runner.invoke(args=["photos", "sweep", "--delete"])
+    assert "removed 2" in removed.output
+    remaining = {p.name for p in services.photo_dir().iterdir()}
+    assert remaining == kept

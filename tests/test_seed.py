@@ -81,8 +81,17 @@ def test_create_user_command(runner, org):
 
 
 def test_every_command_has_help(runner):
-    for command in ("init", "seed", "serve", "create-user", "import-vehicles", "export-vehicles"):
+    for command in (
+        "init",
+        "seed",
+        "serve",
+        "create-user",
+        "import-vehicles",
+        "export-vehicles",
+        "print-stickers",
+    ):
         result = runner.invoke(args=[command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
         assert len(result.output.splitlines()) > 3
     assert "verify" in runner.invoke(args=["audit", "--help"]).output
+    assert "sweep" in runner.invoke(args=["photos", "--help"]).output

@@ -87,6 +87,7 @@ def _register_cli(app: Flask) -> None:
         import_vehicles_command,
         print_stickers_command,
     )
+    from .reports.cli import photos_cli
     from .seeding import seed_command
 
     for command in (
@@ -97,6 +98,7 @@ def _register_cli(app: Flask) -> None:
         export_vehicles_command,
         import_vehicles_command,
         print_stickers_command,
+        photos_cli,
         seed_command,
     ):
         app.cli.add_command(command)

@@ -10,7 +10,8 @@ from .fonts import CjkFont, cjk_font, pil_font
 from .qr import QUIET_ZONE, dark_runs
 from .sheets import HOTLINE_NATIONAL, SLOGAN, TITLE, StickerFace
 
-# The design in mm, portrait: printed at 100 % the code's modules span ≥ 45 mm.
+# The design in mm, portrait. Printed at 100 %, a code of 29 modules or more (every
+# sticker URL) spans at least 45 mm.
 WIDTH, HEIGHT = 70.0, 100.0
 BLOCK_X, BLOCK_Y, BLOCK = 6.0, 11.5, 58.0  # the code with its quiet zone
 MARGIN = 3.0
@@ -40,8 +41,8 @@ def _lines(face: StickerFace, hotline_local: str) -> list[_Line]:
 
 def _svg_size(text: str, size: float, room: float) -> float:
     """A font size at which the text fits the room, from an estimate made without the
-    font (CJK glyphs are square, Latin ones at most 0.6 wide): librsvg and some print
-    shops' tools ignore textLength, so the size itself has to fit."""
+    font (CJK glyphs are square, Latin ones at most 0.6 wide). Not textLength: librsvg
+    ignores it."""
     width = sum(1.0 if ord(c) >= 0x2E80 else 0.6 for c in text)
     return min(size, room / width) if width else size
 
@@ -120,5 +121,7 @@ def sticker_png(
             stroke_fill=line.colour,
         )
     out = io.BytesIO()
-    image.save(out, "PNG")
+    # The resolution in the file makes "print at 100 %" come out at the design's 70 mm.
+    dpi = px_per_mm * 25.4
+    image.save(out, "PNG", dpi=(dpi, dpi))
     return out.getvalue()

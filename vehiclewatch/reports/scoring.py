@@ -3,7 +3,7 @@
 import json
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
 from .models import Report
@@ -65,8 +65,20 @@ def rescore(report: Report) -> None:
     report.score_details = json.dumps(found, sort_keys=True)
 
 
+def rescore_others(reports: list[Report]) -> None:
+    """Rescore reports other than the one being changed. A plain UPDATE: a new score is not
+    an edit, so it must not bump the version an officer's open page relies on."""
+    for other in reports:
+        found = evidence(other)
+        db.session.execute(
+            update(Report.__table__)
+            .where(Report.__table__.c.id == other.id)
+            .values(score=sum(found.values()), score_details=json.dumps(found, sort_keys=True))
+        )
+        db.session.expire(other, ["score", "score_details"])
+
+
 def rescore_with_neighbours(report: Report) -> None:
     """A new report of a car raises the other reports of it within two hours too."""
     rescore(report)
-    for other in corroborating(report):
-        rescore(other)
+    rescore_others(corroborating(report))

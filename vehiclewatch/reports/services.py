@@ -19,8 +19,8 @@ from ..timeutil import local_zone, utcnow
 from ..transaction import commit
 from . import protection
 from .models import Category, Report, ReportEvent, ReportPhoto, Source
-from .photos import ProcessedPhoto, remove_photo_files, write_photo_files
-from .scoring import rescore, rescore_with_neighbours
+from .photos import ProcessedPhoto, remove_photo_files, stored_names, write_photo_files
+from .scoring import rescore, rescore_others, rescore_with_neighbours
 from .states import (
     OPEN_STATES,
     TRANSITIONS,
@@ -169,6 +169,11 @@ def file_report(
         photos=photo_rows,
     )
     try:
+        if new.vehicle is not None:
+            # Filings about one car take turns, so each counts the others' corroboration.
+            db.session.execute(
+                select(Vehicle.id).where(Vehicle.id == new.vehicle.id).with_for_update()
+            )
         db.session.add(report)
         db.session.flush()
         db.session.add(ReportEvent(report=report, kind="submitted", to_state=State.SUBMITTED))
@@ -339,7 +344,7 @@ def transition(
         )
         db.session.flush()
         if action is Action.MARK_DUPLICATE:
-            rescore(data["duplicate_of"])
+            rescore_others([data["duplicate_of"]])
         audit.record(f"report_{action.value}", report, before=before, after=_snapshot(report))
         commit()
     except StaleDataError:
@@ -353,3 +358,28 @@ def transition(
 
 def score_parts(report: Report) -> dict[str, int]:
     return json.loads(report.score_details or "{}")
+
+
+def orphan_photos(min_age: timedelta = timedelta(minutes=10)) -> list[str]:
+    """Photo files no row names: left by a failure between the fsync and the commit. Files
+    younger than min_age may still belong to a report being filed, so they are left alone."""
+    folder = photo_dir()
+    referenced = set()
+    for evidence_name, display_name in db.session.execute(
+        select(ReportPhoto.evidence_name, ReportPhoto.display_name)
+    ):
+        referenced.update((evidence_name, display_name))
+    cutoff = (utcnow() - min_age).timestamp()
+    return sorted(
+        name
+        for name in stored_names(folder) - referenced
+        if (folder / name).stat().st_mtime < cutoff
+    )
+
+
+def remove_orphan_photos(names: list[str]) -> int:
+    """Delete orphaned photo files (never a file a report names); audited."""
+    removed = remove_photo_files(photo_dir(), names)
+    audit.record("orphan_photos_removed", object_type="report_photo", after={"files": names})
+    commit()
+    return removed
