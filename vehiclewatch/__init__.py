@@ -108,6 +108,7 @@ def _register_templates(app: Flask) -> None:
     from .timeutil import format_local
 
     app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["hotline_local"] = lambda: app.config["HOTLINE_LOCAL"]
 
 

@@ -36,7 +36,18 @@ ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the application: gunicorn in production mode unless --dev."""
     if dev:
-        current_app.run(host=host, port=port, debug=True, use_reloader=True)
+        # Flask's app.run() refuses to run inside a CLI command; werkzeug's server does.
+        from werkzeug.serving import WSGIRequestHandler, run_simple
+
+        class NoAddressHandler(WSGIRequestHandler):
+            def address_string(self) -> str:
+                return "-"  # the development server's log keeps no client address either
+
+        app = current_app._get_current_object()
+        app.debug = True
+        run_simple(
+            host, port, app, use_reloader=True, use_debugger=True, request_handler=NoAddressHandler
+        )
         return
     try:
         check_production(current_app)

@@ -61,7 +61,8 @@ class Report(db.Model):
     __tablename__ = "report"
     __table_args__ = (
         # The officers' queue: scope by unit, filter by state, rank by stored score.
-        Index("ix_report_unit_state_score", "unit_id", "state", "score"),
+        Index("ix_report_unit_state_score", "unit_id", "state", "score", "created_at"),
+        Index("ix_report_state_score", "state", "score", "created_at"),
         Index("ix_report_vehicle_seen", "vehicle_id", "seen_at"),
     )
 
@@ -92,6 +93,8 @@ class Report(db.Model):
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     score: Mapped[int] = mapped_column(Integer, default=0)
     score_details: Mapped[str] = mapped_column(Text, default="{}")
+    # Any hard evidence of misuse (plate mismatch, sealed car, no covering dispatch, 补录).
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Officer-side facts, set only through reports.services.transition().
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -104,6 +107,8 @@ class Report(db.Model):
     public_reply: Mapped[str | None] = mapped_column(Text)
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     objected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a real-name reporter was told whether the report was accepted (15 working days).
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic lock: two officers acting at once cannot silently overwrite each other.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -18,6 +18,8 @@ POINTS = {
     "real_name": 10,
     "in_campaign": 10,
 }
+# Evidence that is a finding in itself, not just weight: such reports carry a flag.
+FLAGS = frozenset({"sealed", "no_dispatch_cover", "late_dispatch", "plate_mismatch"})
 CORROBORATION_WINDOW = timedelta(hours=2)
 MAX_CORROBORATING = 3
 
@@ -63,6 +65,7 @@ def rescore(report: Report) -> None:
     found = evidence(report)
     report.score = sum(found.values())
     report.score_details = json.dumps(found, sort_keys=True)
+    report.flagged = bool(FLAGS & found.keys())
 
 
 def rescore_others(reports: list[Report]) -> None:
@@ -73,9 +76,13 @@ def rescore_others(reports: list[Report]) -> None:
         db.session.execute(
             update(Report.__table__)
             .where(Report.__table__.c.id == other.id)
-            .values(score=sum(found.values()), score_details=json.dumps(found, sort_keys=True))
+            .values(
+                score=sum(found.values()),
+                score_details=json.dumps(found, sort_keys=True),
+                flagged=bool(FLAGS & found.keys()),
+            )
         )
-        db.session.expire(other, ["score", "score_details"])
+        db.session.expire(other, ["score", "score_details", "flagged"])
 
 
 def rescore_with_neighbours(report: Report) -> None:

@@ -80,6 +80,7 @@ class NewReport:
     sticker: Sticker | None = None
     typed_plate: str | None = None
     photos: list[ProcessedPhoto] = field(default_factory=list)
+    note: str | None = None  # e.g. how an officer received it (来电、来信、来访)
 
 
 def photo_dir() -> Path:
@@ -176,7 +177,15 @@ def file_report(
             )
         db.session.add(report)
         db.session.flush()
-        db.session.add(ReportEvent(report=report, kind="submitted", to_state=State.SUBMITTED))
+        db.session.add(
+            ReportEvent(
+                report=report,
+                kind="submitted",
+                to_state=State.SUBMITTED,
+                actor=actor,
+                note=new.note,
+            )
+        )
         rescore_with_neighbours(report)
         audit.record(
             "report_filed",
@@ -317,14 +326,15 @@ def transition(
     the audit log in the same transaction."""
     action = Action(action)
     rule = TRANSITIONS[action]
+    # A stale page first: "someone else just acted" explains more than "not allowed now".
+    if expected_version is not None and expected_version != report.version:
+        raise StaleReport()
     if report.state not in rule.sources:
         raise IllegalTransition(report.state, action)
     _check_permission(rule, actor)
     missing = [f for f in rule.required if not data.get(f)]
     if missing:
         raise MissingInformation(missing)
-    if expected_version is not None and expected_version != report.version:
-        raise StaleReport()
     before = _snapshot(report)
     try:
         public_text = _apply(report, action, actor, data)
@@ -383,3 +393,33 @@ def remove_orphan_photos(names: list[str]) -> int:
     audit.record("orphan_photos_removed", object_type="report_photo", after={"files": names})
     commit()
     return removed
+
+
+def record_view(report: Report, actor: User) -> None:
+    """Every look at a case is on the record (who has viewed it is shown on the page)."""
+    audit.record("report_viewed", report, actor=actor)
+    commit()
+
+
+def reveal_contact(report: Report, actor: User) -> tuple[str | None, str | None]:
+    """A real-name reporter's name and phone, for an officer with that right; audited."""
+    if not actor.can_reveal_contact:
+        raise NotPermitted()
+    audit.record("contact_revealed", report, actor=actor)
+    commit()
+    return (
+        protection.decrypt_contact(report.reporter_name_enc),
+        protection.decrypt_contact(report.reporter_phone_enc),
+    )
+
+
+def acknowledge(report: Report, actor: User) -> None:
+    """Record that a real-name reporter was told whether the report is accepted."""
+    if not report.real_name or report.acknowledged_at is not None:
+        raise IllegalTransition(report.state, "acknowledge")
+    if actor.role not in TRANSITIONS[Action.ACCEPT].roles:
+        raise NotPermitted()
+    report.acknowledged_at = utcnow()
+    db.session.add(ReportEvent(report=report, kind="acknowledge", actor=actor))
+    audit.record("report_acknowledged", report, actor=actor)
+    commit()

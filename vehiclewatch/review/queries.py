@@ -1,12 +1,27 @@
-"""Reads for officers, always through the case scope."""
+"""Reads for officers, always through the case scope: the queue, counts, a report's
+neighbours and viewers, the dashboard's figures."""
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import and_, exists, func, or_, select
 
-from ..auth.models import User
+from ..audit import AuditEntry
+from ..auth.models import Unit, User
 from ..auth.scope import in_case_scope
+from ..campaigns.calendar import WorkingCalendar, load_calendar, overdue_cutoff
 from ..extensions import db
-from ..reports.models import Report, ReportPhoto
+from ..reports.models import Report, ReportEvent, ReportPhoto
+from ..reports.states import State
+from ..timeutil import local_zone, utcnow
+
+PAGE_SIZE = 50
+SCREENING_DAYS = 5
+ACKNOWLEDGE_DAYS = 15
+NEIGHBOUR_WINDOW = timedelta(hours=24)
 
 
 def report_or_404(user: User, report_id: int) -> Report:
@@ -28,3 +43,313 @@ def photo_or_404(user: User, photo_id: int) -> ReportPhoto:
     if photo is None:
         abort(404)
     return photo
+
+
+@dataclass
+class QueueFilters:
+    state: str = ""
+    category: str = ""
+    jurisdiction_id: int | None = None
+    unit_id: int | None = None
+    has_photos: bool = False
+    flagged: bool = False
+    overdue: bool = False
+    mine: bool = False
+
+    @classmethod
+    def from_args(cls, args) -> "QueueFilters":
+        return cls(
+            state=args.get("state", ""),
+            category=args.get("category", ""),
+            jurisdiction_id=args.get("jurisdiction", type=int),
+            unit_id=args.get("unit", type=int),
+            has_photos=args.get("photos") == "1",
+            flagged=args.get("flagged") == "1",
+            overdue=args.get("overdue") == "1",
+            mine=args.get("mine") == "1",
+        )
+
+    def as_args(self) -> dict:
+        args = {
+            "state": self.state,
+            "category": self.category,
+            "jurisdiction": self.jurisdiction_id or "",
+            "unit": self.unit_id or "",
+            "photos": "1" if self.has_photos else "",
+            "flagged": "1" if self.flagged else "",
+            "overdue": "1" if self.overdue else "",
+            "mine": "1" if self.mine else "",
+        }
+        return {k: v for k, v in args.items() if v}
+
+
+@dataclass
+class Deadlines:
+    """Working-day deadlines, computed at query time from the holiday data."""
+
+    calendar: WorkingCalendar = field(default_factory=load_calendar)
+    now: datetime = field(default_factory=utcnow)
+
+    def screening_cutoff(self) -> datetime:
+        return overdue_cutoff(self.now, SCREENING_DAYS, local_zone(), self.calendar)
+
+    def acknowledge_cutoff(self) -> datetime:
+        return overdue_cutoff(self.now, ACKNOWLEDGE_DAYS, local_zone(), self.calendar)
+
+    def screening_deadline(self, report: Report) -> datetime:
+        return self.calendar.deadline(report.created_at, SCREENING_DAYS, local_zone())
+
+    def is_overdue(self, report: Report) -> bool:
+        if report.state == State.SUBMITTED and self.screening_deadline(report) <= self.now:
+            return True
+        return (
+            report.real_name
+            and report.acknowledged_at is None
+            and self.calendar.deadline(report.created_at, ACKNOWLEDGE_DAYS, local_zone())
+            <= self.now
+        )
+
+
+def overdue_clause(deadlines: Deadlines):
+    """Overdue as a query condition: unscreened past 5 working days, or a real-name report
+    unacknowledged past 15."""
+    return or_(
+        and_(Report.state == State.SUBMITTED, Report.created_at < deadlines.screening_cutoff()),
+        and_(
+            Report.real_name.is_(True),
+            Report.acknowledged_at.is_(None),
+            Report.created_at < deadlines.acknowledge_cutoff(),
+        ),
+    )
+
+
+def _filtered(user: User, filters: QueueFilters, deadlines: Deadlines, *, with_state=True):
+    conditions = [in_case_scope(user, Report.unit_id)]
+    if with_state and filters.state:
+        conditions.append(Report.state == filters.state)
+    if filters.category:
+        conditions.append(Report.category == filters.category)
+    if filters.jurisdiction_id:
+        conditions.append(
+            Report.unit_id.in_(
+                select(Unit.id).where(Unit.jurisdiction_id == filters.jurisdiction_id)
+            )
+        )
+    if filters.unit_id:
+        unit = db.session.get(Unit, filters.unit_id)
+        path = unit.path if unit else "\0"
+        conditions.append(
+            Report.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path, autoescape=True)))
+        )
+    if filters.has_photos:
+        conditions.append(exists().where(ReportPhoto.report_id == Report.id))
+    if filters.flagged:
+        conditions.append(Report.flagged.is_(True))
+    if filters.overdue:
+        conditions.append(overdue_clause(deadlines))
+    if filters.mine:
+        conditions.append(Report.assigned_to_id == user.id)
+    return conditions
+
+
+def encode_cursor(report: Report) -> str:
+    raw = json.dumps([report.score, report.created_at.isoformat(), report.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor: str | None):
+    if not cursor:
+        return None
+    try:
+        score, created, report_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return int(score), datetime.fromisoformat(created), int(report_id)
+    except (ValueError, TypeError):
+        abort(400)
+
+
+def queue_page(user: User, filters: QueueFilters, deadlines: Deadlines, cursor: str | None = None):
+    """One page of the queue, most urgent first: stored score, then the screening deadline
+    (which follows submission time), keyset-paginated. Returns (reports, next cursor)."""
+    query = select(Report).where(*_filtered(user, filters, deadlines))
+    after = _decode_cursor(cursor)
+    if after:
+        score, created, report_id = after
+        query = query.where(
+            or_(
+                Report.score < score,
+                and_(Report.score == score, Report.created_at > created),
+                and_(Report.score == score, Report.created_at == created, Report.id > report_id),
+            )
+        )
+    rows = list(
+        db.session.execute(
+            query.order_by(Report.score.desc(), Report.created_at, Report.id).limit(PAGE_SIZE + 1)
+        ).scalars()
+    )
+    next_cursor = encode_cursor(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
+    return rows[:PAGE_SIZE], next_cursor
+
+
+def state_counts(user: User, filters: QueueFilters, deadlines: Deadlines) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Report.state, func.count())
+        .where(*_filtered(user, filters, deadlines, with_state=False))
+        .group_by(Report.state)
+    ).all()
+    return dict(rows)
+
+
+def matching_reports(user: User, filters: QueueFilters, deadlines: Deadlines):
+    """Every report the filters match, in queue order (for exports)."""
+    return db.session.execute(
+        select(Report)
+        .where(*_filtered(user, filters, deadlines))
+        .order_by(Report.score.desc(), Report.created_at, Report.id)
+        .execution_options(yield_per=500)
+    ).scalars()
+
+
+def todo(user: User) -> dict[str, list[Report]]:
+    """What waits for this person: cases assigned to them, and (leaders) approvals."""
+    open_states = (State.ACCEPTED, State.VERIFYING, State.PARKED)
+    mine = db.session.execute(
+        select(Report)
+        .where(
+            in_case_scope(user, Report.unit_id),
+            Report.assigned_to_id == user.id,
+            Report.state.in_(open_states),
+        )
+        .order_by(Report.score.desc(), Report.created_at)
+        .limit(PAGE_SIZE)
+    ).scalars()
+    approvals = []
+    if user.role == "leader":
+        approvals = db.session.execute(
+            select(Report)
+            .where(in_case_scope(user, Report.unit_id), Report.state == State.PENDING_APPROVAL)
+            .order_by(Report.state_changed_at)
+            .limit(PAGE_SIZE)
+        ).scalars()
+    return {"assigned": list(mine), "approvals": list(approvals)}
+
+
+def neighbours(user: User, report: Report) -> list[Report]:
+    """Other reports of the same car within a day either side, in the viewer's scope."""
+    if report.vehicle_id is None:
+        return []
+    return list(
+        db.session.execute(
+            select(Report)
+            .where(
+                in_case_scope(user, Report.unit_id),
+                Report.vehicle_id == report.vehicle_id,
+                Report.id != report.id,
+                Report.seen_at.between(
+                    report.seen_at - NEIGHBOUR_WINDOW, report.seen_at + NEIGHBOUR_WINDOW
+                ),
+            )
+            .order_by(Report.seen_at)
+        ).scalars()
+    )
+
+
+def viewers(report: Report) -> list[tuple[str, datetime]]:
+    """Who has looked at the case, and when (from the audit trail)."""
+    return list(
+        db.session.execute(
+            select(AuditEntry.actor, AuditEntry.at)
+            .where(
+                AuditEntry.object_type == "report",
+                AuditEntry.object_id == str(report.id),
+                AuditEntry.action.in_(("report_viewed", "contact_revealed")),
+            )
+            .order_by(AuditEntry.seq.desc())
+            .limit(100)
+        ).all()
+    )
+
+
+def _seconds_between(later, earlier):
+    if db.engine.dialect.name == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 86400
+    return func.extract("epoch", later - earlier)
+
+
+def _week_start(column):
+    if db.engine.dialect.name == "sqlite":
+        return func.date(column, "weekday 0", "-6 days")
+    return func.date(func.date_trunc("week", column))
+
+
+def _average_days(user: User, event_condition) -> float | None:
+    """Mean days from submission to the first event matching the condition."""
+    first = (
+        select(ReportEvent.report_id, func.min(ReportEvent.at).label("at"))
+        .where(event_condition)
+        .group_by(ReportEvent.report_id)
+        .subquery()
+    )
+    seconds = db.session.execute(
+        select(func.avg(_seconds_between(first.c.at, Report.created_at)))
+        .select_from(Report)
+        .join(first, first.c.report_id == Report.id)
+        .where(in_case_scope(user, Report.unit_id))
+    ).scalar_one()
+    return None if seconds is None else float(seconds) / 86400
+
+
+@dataclass
+class Dashboard:
+    by_state: dict[str, int]
+    by_category: dict[str, int]
+    by_jurisdiction: list[tuple[str, int]]
+    by_week: list[tuple[str, int]]
+    overdue: int
+    days_to_screen: float | None
+    days_to_conclude: float | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+
+def dashboard(user: User, deadlines: Deadlines, weeks: int = 12) -> Dashboard:
+    """The dashboard's figures, each one grouped query over the viewer's scope."""
+    scope = in_case_scope(user, Report.unit_id)
+
+    def grouped(column):
+        return dict(
+            db.session.execute(select(column, func.count()).where(scope).group_by(column)).all()
+        )
+
+    jurisdiction = select(Unit.id, Unit.jurisdiction_id).subquery()
+    names = {u.id: u.name for u in db.session.execute(select(Unit)).scalars()}
+    by_jurisdiction = db.session.execute(
+        select(jurisdiction.c.jurisdiction_id, func.count())
+        .select_from(Report)
+        .join(jurisdiction, jurisdiction.c.id == Report.unit_id)
+        .where(scope)
+        .group_by(jurisdiction.c.jurisdiction_id)
+    ).all()
+    week = _week_start(Report.created_at)
+    since = deadlines.now - timedelta(weeks=weeks)
+    by_week = db.session.execute(
+        select(week, func.count())
+        .where(scope, Report.created_at >= since)
+        .group_by(week)
+        .order_by(week)
+    ).all()
+    overdue = db.session.execute(
+        select(func.count()).where(scope, overdue_clause(deadlines))
+    ).scalar_one()
+    return Dashboard(
+        by_state=grouped(Report.state),
+        by_category=grouped(Report.category),
+        by_jurisdiction=sorted(
+            ((names.get(j, "—"), n) for j, n in by_jurisdiction), key=lambda item: -item[1]
+        ),
+        by_week=[(str(w), n) for w, n in by_week],
+        overdue=overdue,
+        days_to_screen=_average_days(user, ReportEvent.from_state == State.SUBMITTED),
+        days_to_conclude=_average_days(user, ReportEvent.to_state == State.CONCLUDED),
+    )

@@ -1,16 +1,377 @@
-"""Officers' pages."""
+"""Officers' pages: the queue, the to-do list, a report's page and its actions, entry of
+calls and letters, the dashboard, exports and photos."""
 
-from flask import Blueprint, abort, send_file
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
+from .. import audit
 from ..auth.access import roles_required
-from ..auth.models import Role
+from ..auth.models import Role, User
+from ..auth.scope import in_case_scope, jurisdictions
+from ..extensions import db
+from ..fleet import spreadsheets
+from ..fleet.plates import InvalidPlate, normalise_plate
+from ..formutil import choices
+from ..reports import services as reports
+from ..reports.models import CATEGORY_LABELS, SOURCE_LABELS, Source
+from ..reports.photos import PhotoRejected, process_photo
+from ..reports.protection import new_submission_id
 from ..reports.services import photo_dir
-from . import queries
+from ..reports.states import (
+    FINDING_LABELS,
+    METHOD_LABELS,
+    OUTCOME_LABELS,
+    STATE_LABELS,
+    TRANSITIONS,
+    Action,
+    allowed_actions,
+)
+from ..scan.queries import vehicle_by_plate
+from ..timeutil import format_local
+from . import charts, queries
+from .forms import CHANNEL_LABELS, ActionForm, EntryForm
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 officers_only = roles_required(Role.OFFICER, Role.LEADER)
+
+FIELD_MESSAGES = {
+    "reason": _("请填写不予受理的理由。"),
+    "duplicate_of": _("请填写与之重复的举报编号（须在您的管辖范围内，且不是本件）。"),
+    "transferred_to": _("请填写转办单位。"),
+    "method": _("请选择核查方式。"),
+    "finding": _("请选择核查结论。"),
+    "outcome": _("请选择处理结果。"),
+    "reply": _("请填写给举报人的答复。"),
+}
+
+
+@bp.app_template_filter("state_label")
+def state_label(state: str) -> str:
+    return str(STATE_LABELS[state])
+
+
+@bp.get("/")
+@officers_only
+def queue():
+    filters = queries.QueueFilters.from_args(request.args)
+    deadlines = queries.Deadlines()
+    rows, next_cursor = queries.queue_page(
+        current_user, filters, deadlines, request.args.get("after")
+    )
+    counts = queries.state_counts(current_user, filters, deadlines)
+    others = {k: v for k, v in filters.as_args().items() if k != "state"}
+    state_links = [
+        (code, label, counts.get(code, 0), url_for("review.queue", state=code, **others))
+        for code, label in STATE_LABELS.items()
+    ]
+    return render_template(
+        "review/queue.html",
+        reports=rows,
+        next_cursor=next_cursor,
+        state_links=state_links,
+        filters=filters,
+        deadlines=deadlines,
+        jurisdictions=jurisdictions(),
+        state_labels=STATE_LABELS,
+        categories=CATEGORY_LABELS,
+    )
+
+
+@bp.get("/todo")
+@officers_only
+def todo():
+    return render_template(
+        "review/todo.html", lists=queries.todo(current_user), deadlines=queries.Deadlines()
+    )
+
+
+def _officers_of(user: User) -> list[User]:
+    return list(
+        db.session.execute(
+            select(User)
+            .where(
+                User.role.in_((Role.OFFICER, Role.LEADER)),
+                User.unit_id == user.unit_id,
+                User.active.is_(True),
+            )
+            .order_by(User.display_name)
+        ).scalars()
+    )
+
+
+def _render_report(report, *, form=None, contact=None, status=200):
+    form = form or ActionForm(formdata=None, version=report.version)
+    form.assignee.choices = choices([(0, _("我自己"))]) + choices(
+        (u.id, u.display_name) for u in _officers_of(current_user) if u.id != current_user.id
+    )
+    return render_template(
+        "review/report.html",
+        report=report,
+        form=form,
+        actions=allowed_actions(report.state, current_user.role),
+        rules=TRANSITIONS,
+        contact=contact,
+        neighbours=queries.neighbours(current_user, report),
+        viewers=queries.viewers(report),
+        deadlines=queries.Deadlines(),
+        score_parts=reports.score_parts(report),
+        labels={
+            "state": STATE_LABELS,
+            "method": METHOD_LABELS,
+            "finding": FINDING_LABELS,
+            "outcome": OUTCOME_LABELS,
+            "source": SOURCE_LABELS,
+        },
+    ), status
+
+
+@bp.get("/reports/<int:report_id>")
+@officers_only
+def report(report_id: int):
+    found = queries.report_or_404(current_user, report_id)
+    reports.record_view(found, current_user)
+    return _render_report(found)
+
+
+@bp.post("/reports/<int:report_id>/reveal")
+@officers_only
+def reveal(report_id: int):
+    found = queries.report_or_404(current_user, report_id)
+    if not found.real_name:
+        abort(404)
+    try:
+        name, phone = reports.reveal_contact(found, current_user)
+    except reports.NotPermitted:
+        abort(403)
+    return _render_report(found, contact={"name": name, "phone": phone})
+
+
+@bp.post("/reports/<int:report_id>/acknowledge")
+@officers_only
+def acknowledge(report_id: int):
+    found = queries.report_or_404(current_user, report_id)
+    try:
+        reports.acknowledge(found, current_user)
+    except reports.IllegalTransition:
+        flash(_("该举报无需或已经告知受理情况。"), "error")
+    else:
+        flash(_("已记录：已告知实名举报人受理情况。"), "info")
+    return redirect(url_for("review.report", report_id=found.id))
+
+
+def _action_details(form: ActionForm) -> dict:
+    details = {
+        "reason": form.reason.data or "",
+        "transferred_to": form.transferred_to.data or "",
+        "method": form.method.data or "",
+        "finding": form.finding.data or "",
+        "outcome": form.outcome.data or "",
+        "reply": form.reply.data or "",
+    }
+    if form.duplicate_of.data:
+        original = db.session.execute(
+            select(reports.Report).where(
+                reports.Report.id == form.duplicate_of.data,
+                in_case_scope(current_user, reports.Report.unit_id),
+            )
+        ).scalar_one_or_none()
+        details["duplicate_of"] = original
+    if form.assignee.data:
+        assignee = db.session.get(User, form.assignee.data)
+        if assignee in _officers_of(current_user):
+            details["assignee"] = assignee
+    return details
+
+
+@bp.post("/reports/<int:report_id>/<action>")
+@officers_only
+def act(report_id: int, action: str):
+    found = queries.report_or_404(current_user, report_id)
+    try:
+        action = Action(action)
+    except ValueError:
+        abort(404)
+    if action is Action.OBJECT:
+        abort(404)  # the reporter's step, through /track
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _render_report(found, form=form, status=422)
+    try:
+        reports.transition(
+            found,
+            action,
+            current_user,
+            expected_version=int(form.version.data),
+            note=form.note.data,
+            **_action_details(form),
+        )
+    except reports.IllegalTransition:
+        flash(
+            _(
+                "当前状态“%(state)s”下不能“%(action)s”。",
+                state=STATE_LABELS[found.state],
+                action=TRANSITIONS[action].label,
+            ),
+            "error",
+        )
+        return _render_report(found, form=form, status=409)
+    except reports.NotPermitted:
+        flash(_("您没有权限执行“%(action)s”。", action=TRANSITIONS[action].label), "error")
+        return _render_report(found, form=form, status=403)
+    except reports.MissingInformation as exc:
+        for name in exc.fields:
+            flash(FIELD_MESSAGES.get(name, name), "error")
+        return _render_report(found, form=form, status=422)
+    except reports.StaleReport:
+        db.session.expire_all()
+        found = queries.report_or_404(current_user, report_id)
+        flash(
+            _(
+                "其他人刚刚处理了这件举报（现为“%(state)s”），请查看最新情况后再操作。",
+                state=STATE_LABELS[found.state],
+            ),
+            "error",
+        )
+        return _render_report(found, status=409)
+    flash(_("已%(action)s。", action=TRANSITIONS[action].label), "info")
+    return redirect(url_for("review.report", report_id=found.id))
+
+
+@bp.route("/reports/new", methods=["GET", "POST"])
+@officers_only
+def enter():
+    form = EntryForm()
+    del form.plate_matches, form.website
+    if request.method == "GET":
+        form.submission_id.data = new_submission_id()
+        return render_template("review/entry.html", form=form)
+    plate = None
+    if form.validate_on_submit():
+        try:
+            plate = normalise_plate(form.plate.data)
+        except InvalidPlate:
+            form.plate.errors.append(_("车牌号格式不正确，例如 藏A·12345。"))
+    if plate is None:
+        return render_template("review/entry.html", form=form), 422
+    photos = []
+    for upload in [f for f in form.photos.data or [] if f and f.filename]:
+        try:
+            photos.append(process_photo(upload.read()))
+        except PhotoRejected as exc:
+            form.photos.errors.append(str(exc.message))
+            return render_template("review/entry.html", form=form), 422
+    vehicle = vehicle_by_plate(plate)
+    new = reports.NewReport(
+        category=form.category.data,
+        seen_at=form.seen_at_utc(),
+        place=form.place.data or "",
+        description=form.description.data or "",
+        latitude=form.latitude.data,
+        longitude=form.longitude.data,
+        reporter_name=form.reporter_name.data or "",
+        reporter_phone=form.reporter_phone.data or "",
+        source=Source.CALL_LETTER,
+        vehicle=vehicle,
+        typed_plate=plate,
+        photos=photos,
+        note=str(CHANNEL_LABELS.get(form.channel.data, "")),
+    )
+    entered, receipt = reports.file_report(new, form.submission_id.data, actor=current_user)
+    visible = db.session.execute(
+        select(reports.Report.id).where(
+            reports.Report.id == entered.id,
+            in_case_scope(current_user, reports.Report.unit_id),
+        )
+    ).first()
+    return render_template("review/entered.html", report=entered, receipt=receipt, visible=visible)
+
+
+@bp.get("/dashboard")
+@officers_only
+def dashboard():
+    figures = queries.dashboard(current_user, queries.Deadlines())
+    return render_template(
+        "review/dashboard.html",
+        figures=figures,
+        state_chart=charts.bar_chart(
+            [(str(STATE_LABELS[s]), figures.by_state.get(s, 0)) for s in STATE_LABELS],
+            title=_("按状态"),
+        ),
+        category_chart=charts.bar_chart(
+            [(str(label), figures.by_category.get(c, 0)) for c, label in CATEGORY_LABELS.items()],
+            title=_("按问题类型"),
+        ),
+        jurisdiction_chart=charts.bar_chart(figures.by_jurisdiction, title=_("按辖区")),
+        week_chart=charts.column_chart(figures.by_week, title=_("按周（近 12 周）")),
+    )
+
+
+EXPORT_HEADER = [
+    "编号",
+    "状态",
+    "车牌号",
+    "单位",
+    "问题类型",
+    "看到时间",
+    "地点",
+    "来源",
+    "证据分",
+    "提交时间",
+]
+
+
+@bp.get("/export.<fmt>")
+@officers_only
+def export(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters = queries.QueueFilters.from_args(request.args)
+    rows = [
+        [
+            r.id,
+            str(STATE_LABELS[r.state]),
+            r.plate,
+            r.unit.name,
+            r.category_label,
+            format_local(r.seen_at),
+            r.place,
+            str(SOURCE_LABELS[r.source]),
+            r.score,
+            format_local(r.created_at),
+        ]
+        for r in queries.matching_reports(current_user, filters, queries.Deadlines())
+    ]
+    writer = spreadsheets.write_xlsx if fmt == "xlsx" else spreadsheets.write_csv
+    data = writer(EXPORT_HEADER, rows)
+    audit.record(
+        "reports_exported",
+        object_type="report",
+        after={"count": len(rows), "format": fmt, "filters": filters.as_args()},
+    )
+    db.session.commit()
+    mimetype = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename=reports.{fmt}"},
+    )
 
 
 @bp.get("/photos/<int:photo_id>/<kind>.jpg")

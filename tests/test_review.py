@@ -1,0 +1,298 @@
+"""The officers' side: queue, scope, report page, workflow through the routes, conflicts,
+deadlines, dashboard and exports."""
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from vehiclewatch.audit import AuditEntry
+from vehiclewatch.extensions import db
+from vehiclewatch.fleet.services import issue_sticker
+from vehiclewatch.reports.models import Report
+from vehiclewatch.reports.states import State
+from vehiclewatch.timeutil import utcnow
+
+
+@pytest.fixture
+def cars(org, make_vehicle):
+    made = {
+        "a": make_vehicle(org["a-jy"], plate="藏B·10001"),
+        "b": make_vehicle(org["b-jy"], plate="藏C·20001"),
+        "a-jw": make_vehicle(org["a-jw"], plate="藏B·30001"),  # escalated unit
+    }
+    for car in made.values():
+        issue_sticker(car)
+    return made
+
+
+def _actions() -> list[str]:
+    return [e.action for e in db.session.execute(select(AuditEntry)).scalars()]
+
+
+def _version(page: str) -> str:
+    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+
+
+def _v(report: Report) -> int:
+    """The version a freshly loaded page would carry."""
+    db.session.expire_all()
+    return db.session.get(Report, report.id).version
+
+
+def _age(report: Report, days: int) -> None:
+    db.session.execute(
+        update(Report)
+        .where(Report.id == report.id)
+        .values(created_at=utcnow() - timedelta(days=days))
+    )
+    db.session.commit()
+
+
+def test_queue_orders_by_score_then_deadline(cars, make_report, login_as, org):
+    from tests.test_photos_helpers import processed_photo
+
+    older, _ = make_report(cars["a"], seen_at=utcnow() - timedelta(days=3))
+    _age(older, 2)
+    newer, _ = make_report(cars["a"], seen_at=utcnow() - timedelta(days=1))
+    strong, _ = make_report(cars["a"], photos=[processed_photo()], plate_matches=False)
+    client, _ = login_as("officer", org["a"])
+    page = client.get("/review/").get_data(as_text=True)
+    order = [int(n) for n in re.findall(r'href="/review/reports/(\d+)"', page)]
+    assert order == [strong.id, older.id, newer.id]
+    assert "待受理 <b>3</b>" in page
+
+
+def test_keyset_pagination_covers_every_report_once(cars, make_report, login_as, org):
+    for n in range(55):
+        make_report(cars["a"], seen_at=utcnow() - timedelta(hours=3 * n + 1))
+    client, _ = login_as("officer", org["a"])
+    first = client.get("/review/").get_data(as_text=True)
+    ids = re.findall(r'href="/review/reports/(\d+)"', first)
+    cursor = re.search(r'after=([^"&]+)', first).group(1)
+    second = client.get(f"/review/?after={cursor}").get_data(as_text=True)
+    more = re.findall(r'href="/review/reports/(\d+)"', second)
+    assert len(ids) == 50 and len(more) == 5 and not set(ids) & set(more)
+
+
+def test_county_officer_never_sees_another_county(cars, make_report, login_as, org):
+    mine, _ = make_report(cars["a"], category="tourism")
+    theirs, _ = make_report(cars["b"], category="lending")
+    client, _ = login_as("officer", org["a"])
+    assert client.get(f"/review/reports/{theirs.id}").status_code == 404
+    assert (
+        client.post(f"/review/reports/{theirs.id}/accept", data={"version": _v(theirs)}).status_code
+        == 404
+    )
+    queue = client.get("/review/").get_data(as_text=True)
+    assert f"/review/reports/{mine.id}" in queue and f"/review/reports/{theirs.id}" not in queue
+    assert "待受理 <b>1</b>" in queue
+    exported = client.get("/review/export.csv").get_data().decode("utf-8-sig")
+    assert "藏B·10001" in exported and "藏C·20001" not in exported
+    dashboard = client.get("/review/dashboard").get_data(as_text=True)
+    assert "公车外借" in dashboard  # the category row exists …
+    assert re.search(r"公车外借</text>\s*<text[^>]*>0<", dashboard)  # … with nothing counted
+    assert "乙县" not in dashboard
+
+
+def test_escalated_units_reports_go_to_the_city(cars, make_report, login_as, org):
+    report, _ = make_report(cars["a-jw"])
+    county, _ = login_as("officer", org["a"])
+    city, _ = login_as("officer", org["city"])
+    assert county.get(f"/review/reports/{report.id}").status_code == 404
+    assert f"/review/reports/{report.id}" not in county.get("/review/").get_data(as_text=True)
+    assert city.get(f"/review/reports/{report.id}").status_code == 200
+
+
+def test_fleet_admin_and_sysadmin_see_no_reports(cars, make_report, login_as, org):
+    report, _ = make_report(cars["a"])
+    for role in ("fleet_admin", "sysadmin"):
+        client, _ = login_as(role, org["city"])
+        assert client.get(f"/review/reports/{report.id}").status_code == 403
+        assert client.get("/review/").status_code == 403
+        assert client.get("/review/dashboard").status_code == 403
+        assert client.get("/review/export.csv").status_code == 403
+
+
+def test_workflow_through_the_routes(cars, make_report, login_as, org):
+    report, _ = make_report(cars["a"])
+    officer, _ = login_as("officer", org["a"])
+    leader, _ = login_as("leader", org["a"])
+
+    def act(client, action, **data):
+        db.session.expire_all()
+        version = db.session.get(Report, report.id).version
+        return client.post(
+            f"/review/reports/{report.id}/{action}", data={"version": version, **data}
+        )
+
+    assert act(officer, "accept").status_code == 302
+    assert act(officer, "verify", method="preliminary").status_code == 302
+    assert act(officer, "propose", finding="true", outcome="criticism").status_code == 302
+    refused = act(officer, "approve")
+    assert refused.status_code == 403 and "没有权限" in refused.get_data(as_text=True)
+    assert act(leader, "approve").status_code == 302
+    assert act(officer, "reply", reply="已批评教育").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Report, report.id).state == State.ANSWERED
+    page = officer.get(f"/review/reports/{report.id}").get_data(as_text=True)
+    for label in ("受理", "开始核查", "提出处理意见", "批准办结", "答复举报人"):
+        assert label in page
+
+
+def test_illegal_action_posted_at_the_route_changes_nothing(cars, make_report, login_as, org):
+    report, _ = make_report(cars["a"])
+    officer, _ = login_as("officer", org["a"])
+    response = officer.post(
+        f"/review/reports/{report.id}/reply", data={"version": _v(report), "reply": "x"}
+    )
+    assert response.status_code == 409
+    assert "不能“答复举报人”" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Report, report.id).state == State.SUBMITTED
+    missing = officer.post(f"/review/reports/{report.id}/reject", data={"version": _v(report)})
+    assert missing.status_code == 422 and "请填写不予受理的理由" in missing.get_data(as_text=True)
+
+
+def test_second_of_two_concurrent_officers_is_told(cars, make_report, login_as, org):
+    report, _ = make_report(cars["a"])
+    first, _ = login_as("officer", org["a"])
+    second, _ = login_as("officer", org["a"])
+    version_first = _version(first.get(f"/review/reports/{report.id}").get_data(as_text=True))
+    version_second = _version(second.get(f"/review/reports/{report.id}").get_data(as_text=True))
+    assert (
+        first.post(
+            f"/review/reports/{report.id}/accept", data={"version": version_first}
+        ).status_code
+        == 302
+    )
+    late = second.post(
+        f"/review/reports/{report.id}/reject",
+        data={"version": version_second, "reason": "无实质内容"},
+    )
+    assert late.status_code == 409
+    assert "其他人刚刚处理了这件举报" in late.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Report, report.id).state == State.ACCEPTED
+
+
+def test_mark_duplicate_needs_a_report_in_scope(cars, make_report, login_as, org):
+    original, _ = make_report(cars["a"])
+    elsewhere, _ = make_report(cars["b"])
+    report, _ = make_report(cars["a"])
+    officer, _ = login_as("officer", org["a"])
+    refused = officer.post(
+        f"/review/reports/{report.id}/mark_duplicate",
+        data={"version": _v(report), "duplicate_of": elsewhere.id},
+    )
+    assert refused.status_code == 422
+    ok = officer.post(
+        f"/review/reports/{report.id}/mark_duplicate",
+        data={"version": _v(report), "duplicate_of": original.id},
+    )
+    assert ok.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Report, report.id).duplicate_of_id == original.id
+
+
+def test_views_are_audited_and_shown(cars, make_report, login_as, org):
+    report, _ = make_report(cars["a"])
+    officer, user = login_as("officer", org["a"])
+    officer.get(f"/review/reports/{report.id}")
+    page = officer.get(f"/review/reports/{report.id}").get_data(as_text=True)
+    assert _actions().count("report_viewed") == 2
+    assert user.username in page.split("查阅记录")[1]
+
+
+def test_contact_reveal_needs_the_right_and_is_audited(cars, make_report, login_as, org):
+    report, _ = make_report(cars["a"], reporter_name="王某", reporter_phone="13900001111")
+    allowed, _ = login_as("officer", org["a"], can_reveal_contact=True)
+    denied, _ = login_as("officer", org["a"])
+    page = allowed.get(f"/review/reports/{report.id}").get_data(as_text=True)
+    assert "13900001111" not in page
+    assert denied.post(f"/review/reports/{report.id}/reveal").status_code == 403
+    shown = allowed.post(f"/review/reports/{report.id}/reveal").get_data(as_text=True)
+    assert "13900001111" in shown and "王某" in shown
+    assert _actions().count("contact_revealed") == 1
+
+
+def test_entry_of_a_call_enters_the_workflow(cars, login_as, org):
+    officer, user = login_as("officer", org["a"])
+    page = officer.get("/review/reports/new").get_data(as_text=True)
+    submission = re.search(r'name="submission_id" type="hidden" value="([^"]+)"', page).group(1)
+    seen = (utcnow() + timedelta(hours=8) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    response = officer.post(
+        "/review/reports/new",
+        data={
+            "submission_id": submission,
+            "channel": "phone",
+            "plate": "藏b10001",
+            "category": "private_use",
+            "seen_at": seen,
+            "description": "来电反映接送子女",
+        },
+    )
+    assert response.status_code == 200
+    assert re.search(r'id="receipt">[A-Z2-7-]{24}<', response.get_data(as_text=True))
+    report = db.session.execute(select(Report)).scalar_one()
+    assert report.source == "call_letter" and report.vehicle_id == cars["a"].id
+    assert report.state == State.SUBMITTED and report.events[0].note == "来电（12388 等）"
+
+
+def test_overdue_is_badged_filtered_and_counted(cars, make_report, login_as, org):
+    late, _ = make_report(cars["a"], seen_at=utcnow() - timedelta(days=12))
+    _age(late, 10)
+    fresh, _ = make_report(cars["a"])
+    officer, _ = login_as("officer", org["a"])
+    filtered = officer.get("/review/?overdue=1").get_data(as_text=True)
+    assert (
+        f"/review/reports/{late.id}" in filtered and f"/review/reports/{fresh.id}" not in filtered
+    )
+    assert "已超期" in filtered
+    dashboard = officer.get("/review/dashboard").get_data(as_text=True)
+    assert re.search(r"已超期</dt><dd>1<", dashboard)
+
+
+def test_real_name_acknowledgement_deadline(cars, make_report, login_as, org):
+    report, _ = make_report(cars["a"], reporter_phone="13900001111")
+    _age(report, 30)
+    officer, _ = login_as("officer", org["a"])
+    version = _version(officer.get(f"/review/reports/{report.id}").get_data(as_text=True))
+    officer.post(f"/review/reports/{report.id}/accept", data={"version": version})
+    assert f"/review/reports/{report.id}" in officer.get("/review/?overdue=1").get_data(
+        as_text=True
+    )
+    officer.post(f"/review/reports/{report.id}/acknowledge")
+    assert f"/review/reports/{report.id}" not in officer.get("/review/?overdue=1").get_data(
+        as_text=True
+    )
+
+
+def test_export_is_scoped_neutralised_and_audited(cars, make_report, login_as, org):
+    make_report(cars["a"], place='=HYPERLINK("http://x")')
+    officer, _ = login_as("officer", org["a"])
+    text = officer.get("/review/export.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][6].startswith("'=")
+    xlsx = officer.get("/review/export.xlsx")
+    assert xlsx.mimetype.endswith("spreadsheetml.sheet")
+    assert _actions().count("reports_exported") == 2
+
+
+def test_todo_lists_assignments_and_approvals(cars, make_report, login_as, org):
+    from vehiclewatch.reports import services
+
+    officer_client, officer = login_as("officer", org["a"])
+    leader_client, leader = login_as("leader", org["a"])
+    assigned, _ = make_report(cars["a"])
+    services.transition(assigned, "accept", officer)
+    waiting, _ = make_report(cars["a"])
+    for action, details in (("accept", {}), ("close", {"finding": "false", "outcome": "none"})):
+        services.transition(waiting, action, officer, **details)
+    mine = officer_client.get("/review/todo").get_data(as_text=True)
+    assert f"/review/reports/{assigned.id}" in mine
+    approvals = leader_client.get("/review/todo").get_data(as_text=True)
+    assert f"/review/reports/{waiting.id}" in approvals.split("等待我审批")[1]
