@@ -33,6 +33,7 @@ demo: $(VENV)/.installed  ## run the service with demo data on SQLite (instance/
 	$(BIN)/vehiclewatch serve --dev --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test  ## the whole suite (DATABASE_URL selects PostgreSQL)
+	@[ -x /usr/bin/chromium ] || echo "Chromium not found: browser tests in tests/e2e will be skipped (apt-get install chromium)"
 	$(BIN)/pytest
 
 test-postgres: $(VENV)/.installed-test

@@ -67,13 +67,25 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
+    from .bulletins.views import bp as bulletins_bp
+    from .campaigns.views import bp as campaigns_bp
+    from .dispatch.views import bp as dispatch_bp
     from .fleet.views import bp as fleet_bp
     from .main.views import bp as main_bp
     from .review.views import bp as review_bp
     from .scan.views import bp as scan_bp
     from .security import set_security_headers
 
-    for bp in (main_bp, auth_bp, fleet_bp, scan_bp, review_bp):
+    for bp in (
+        main_bp,
+        auth_bp,
+        fleet_bp,
+        dispatch_bp,
+        scan_bp,
+        review_bp,
+        campaigns_bp,
+        bulletins_bp,
+    ):
         app.register_blueprint(bp)
     app.after_request(set_security_headers)
 
@@ -81,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from .audit import audit_cli
     from .auth.cli import create_user_command
+    from .campaigns.cli import spot_check_cli
     from .cli import init_command, serve_command
     from .fleet.cli import (
         export_vehicles_command,
@@ -100,6 +113,7 @@ def _register_cli(app: Flask) -> None:
         print_stickers_command,
         photos_cli,
         seed_command,
+        spot_check_cli,
     ):
         app.cli.add_command(command)
 

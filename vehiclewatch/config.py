@@ -14,6 +14,9 @@ class Defaults:
     # HMAC key for receipt codes; changing it makes every issued receipt unreadable.
     RECEIPT_KEY = DEFAULT_RECEIPT_KEY
     REPORT_MAX_AGE_DAYS = 30
+    # A campaign runs this many days before and after its holiday periods (节前提醒、节后问责).
+    CAMPAIGN_DAYS_BEFORE = 7
+    CAMPAIGN_DAYS_AFTER = 7
     OBJECTION_WINDOW_DAYS = 30
     SQLALCHEMY_DATABASE_URI = None  # set in load_config from DATABASE_URL or instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}

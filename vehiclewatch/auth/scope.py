@@ -4,7 +4,7 @@ Every query for vehicles or case content filters through these functions, so a
 rule changed here changes everywhere (lists, counts, charts, exports, detail pages).
 """
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, or_, select, true
 
 from ..extensions import db
 from .models import Role, Unit, UnitKind, User
@@ -26,12 +26,27 @@ def case_unit_ids(user: User):
     return select(Unit.id).where(Unit.oversight_id == user.unit.jurisdiction_id)
 
 
+def jurisdiction_case_unit_ids(jurisdiction: Unit):
+    """Units whose cars' reports a jurisdiction's commission handles (its officers' case
+    scope): the city handles all of them; a county, the units it oversees."""
+    if jurisdiction.kind == UnitKind.CITY:
+        return select(Unit.id).where(true())
+    return select(Unit.id).where(Unit.oversight_id == jurisdiction.id)
+
+
 def in_fleet_scope(user: User, unit_id_column) -> ColumnElement[bool]:
     return unit_id_column.in_(fleet_unit_ids(user))
 
 
 def in_case_scope(user: User, unit_id_column) -> ColumnElement[bool]:
     return unit_id_column.in_(case_unit_ids(user))
+
+
+def in_report_scope(user: User, unit_id_column, reader_column) -> ColumnElement[bool]:
+    """Reports: the case scope, plus those a user's cross-check team filed elsewhere."""
+    if user.role not in (Role.OFFICER, Role.LEADER):
+        return false()
+    return or_(in_case_scope(user, unit_id_column), reader_column == user.unit.jurisdiction_id)
 
 
 def fleet_units(user: User) -> list[Unit]:

@@ -1,10 +1,10 @@
 """Reports, their photos and their timeline."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Unit, User
@@ -73,7 +73,11 @@ class Report(db.Model):
     typed_plate: Mapped[str | None] = mapped_column(String(20))
     # Whose officers see it: the car's unit, or the city when the car is unknown.
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    # A cross-check team that filed it (检查发现) keeps reading it, though it is not theirs.
+    reader_jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The campaign round (每周一督) seen_at falls in, named by its first day; None outside.
+    round_start: Mapped[date | None] = mapped_column(Date, index=True)
     place: Mapped[str] = mapped_column(String(200), default="")
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
@@ -116,7 +120,7 @@ class Report(db.Model):
 
     vehicle: Mapped[Vehicle | None] = relationship()
     sticker: Mapped[Sticker | None] = relationship()
-    unit: Mapped[Unit] = relationship()
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
     assigned_to: Mapped[User | None] = relationship()
     photos: Mapped[list["ReportPhoto"]] = relationship(
         back_populates="report", order_by="ReportPhoto.id"

@@ -3,9 +3,12 @@
 import json
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from ..dispatch.queries import dispatch_evidence
 from ..extensions import db
+from ..timeutil import utcnow
 from .models import Report
 
 POINTS = {
@@ -20,6 +23,16 @@ POINTS = {
 }
 # Evidence that is a finding in itself, not just weight: such reports carry a flag.
 FLAGS = frozenset({"sealed", "no_dispatch_cover", "late_dispatch", "plate_mismatch"})
+EVIDENCE_LABELS = {
+    "sealed": _l("节假日封存期间出车"),
+    "no_dispatch_cover": _l("当日有派车数据但无覆盖该时间的派车单"),
+    "late_dispatch": _l("派车单为事后补录"),
+    "plate_mismatch": _l("车牌与监督码不符"),
+    "corroboration": _l("两小时内其他举报印证"),
+    "photos": _l("附有照片"),
+    "real_name": _l("实名举报"),
+    "in_campaign": _l("专项监督期间"),
+}
 CORROBORATION_WINDOW = timedelta(hours=2)
 MAX_CORROBORATING = 3
 
@@ -48,6 +61,16 @@ def corroborating(report: Report) -> list[Report]:
 def evidence(report: Report) -> dict[str, int]:
     """Each piece of evidence that counts, with its points."""
     found: dict[str, int] = {}
+    if report.vehicle is not None:
+        # Before its first flush a report has no created_at yet: it is being filed now.
+        created_at = report.created_at or utcnow()
+        dispatch = dispatch_evidence(report.vehicle, report.seen_at, created_at)
+        if dispatch.sealed:
+            found["sealed"] = POINTS["sealed"]
+        if dispatch.not_covered:
+            found["no_dispatch_cover"] = POINTS["no_dispatch_cover"]
+        if dispatch.late:
+            found["late_dispatch"] = POINTS["late_dispatch"]
     if report.plate_matches is False:
         found["plate_mismatch"] = POINTS["plate_mismatch"]
     others = min(len(corroborating(report)), MAX_CORROBORATING)
@@ -57,6 +80,8 @@ def evidence(report: Report) -> dict[str, int]:
         found["photos"] = POINTS["photos"]
     if report.real_name:
         found["real_name"] = POINTS["real_name"]
+    if report.round_start is not None:
+        found["in_campaign"] = POINTS["in_campaign"]
     return found
 
 

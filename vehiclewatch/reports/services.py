@@ -3,16 +3,18 @@ state), add_information. Nothing else changes a report."""
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit
 from ..auth.models import Unit, UnitKind, User
+from ..campaigns.rounds import load_campaigns, round_for
 from ..extensions import db
 from ..fleet.models import Sticker, Vehicle
 from ..timeutil import local_zone, utcnow
@@ -125,6 +127,30 @@ def _discard_files(rows: list[ReportPhoto]) -> None:
     remove_photo_files(photo_dir(), names)
 
 
+def _round_start(seen_at: datetime):
+    found = round_for(seen_at.astimezone(local_zone()).date())
+    return found.start if found else None
+
+
+def relink_rounds() -> int:
+    """Re-derive every report's round after the holiday data changed; returns how many moved."""
+    campaigns = load_campaigns()
+    moved = 0
+    for report in db.session.execute(select(Report)).scalars():
+        found = round_for(report.seen_at.astimezone(local_zone()).date(), campaigns)
+        start = found.start if found else None
+        if start != report.round_start:
+            db.session.execute(
+                update(Report.__table__)
+                .where(Report.__table__.c.id == report.id)
+                .values(round_start=start)
+            )
+            set_committed_value(report, "round_start", start)
+            rescore_others([report])
+            moved += 1
+    return moved
+
+
 def _city_unit_id() -> int:
     return db.session.execute(select(Unit.id).where(Unit.kind == UnitKind.CITY)).scalar_one()
 
@@ -168,6 +194,7 @@ def file_report(
         source=Source(new.source),
         state=State.SUBMITTED,
         photos=photo_rows,
+        round_start=_round_start(new.seen_at),
     )
     try:
         if new.vehicle is not None:
@@ -423,3 +450,24 @@ def acknowledge(report: Report, actor: User) -> None:
     db.session.add(ReportEvent(report=report, kind="acknowledge", actor=actor))
     audit.record("report_acknowledged", report, actor=actor)
     commit()
+
+
+def recheck_evidence(vehicle_ids: set[int], days: set[date]) -> int:
+    """Rescore the reports new trip-approval or sealing data bears on: those about these cars,
+    and (the unit-and-day rule) any car of their units, seen on one of these local days.
+    Not an edit: versions stay. Returns how many reports were rescored."""
+    if not vehicle_ids or not days:
+        return 0
+    zone = local_zone()
+    units = select(Vehicle.unit_id).where(Vehicle.id.in_(vehicle_ids))
+    cars = select(Vehicle.id).where(Vehicle.unit_id.in_(units))
+    first = datetime.combine(min(days), time(), tzinfo=zone)
+    after = datetime.combine(max(days) + timedelta(days=1), time(), tzinfo=zone)
+    candidates = db.session.execute(
+        select(Report).where(
+            Report.vehicle_id.in_(cars), Report.seen_at >= first, Report.seen_at < after
+        )
+    ).scalars()
+    matching = [r for r in candidates if r.seen_at.astimezone(zone).date() in days]
+    rescore_others(matching)
+    return len(matching)

@@ -4,14 +4,14 @@ neighbours and viewers, the dashboard's figures."""
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import abort
 from sqlalchemy import and_, exists, func, or_, select
 
 from ..audit import AuditEntry
 from ..auth.models import Unit, User
-from ..auth.scope import in_case_scope
+from ..auth.scope import in_case_scope, in_report_scope
 from ..campaigns.calendar import WorkingCalendar, load_calendar, overdue_cutoff
 from ..extensions import db
 from ..reports.models import Report, ReportEvent, ReportPhoto
@@ -24,21 +24,36 @@ ACKNOWLEDGE_DAYS = 15
 NEIGHBOUR_WINDOW = timedelta(hours=24)
 
 
+def readable(user: User):
+    """Reports the user may read: their case scope, and what their cross-check team filed."""
+    return in_report_scope(user, Report.unit_id, Report.reader_jurisdiction_id)
+
+
 def report_or_404(user: User, report_id: int) -> Report:
     """A report in the user's scope; any other answers 404, as if it did not exist."""
     report = db.session.execute(
-        select(Report).where(Report.id == report_id, in_case_scope(user, Report.unit_id))
+        select(Report).where(Report.id == report_id, readable(user))
     ).scalar_one_or_none()
     if report is None:
         abort(404)
     return report
 
 
+def handles(user: User, report: Report) -> bool:
+    """Whether the report is in the user's own case scope (not only readable)."""
+    return (
+        db.session.execute(
+            select(Report.id).where(Report.id == report.id, in_case_scope(user, Report.unit_id))
+        ).first()
+        is not None
+    )
+
+
 def photo_or_404(user: User, photo_id: int) -> ReportPhoto:
     photo = db.session.execute(
         select(ReportPhoto)
         .join(ReportPhoto.report)
-        .where(ReportPhoto.id == photo_id, in_case_scope(user, Report.unit_id))
+        .where(ReportPhoto.id == photo_id, readable(user))
     ).scalar_one_or_none()
     if photo is None:
         abort(404)
@@ -55,6 +70,7 @@ class QueueFilters:
     flagged: bool = False
     overdue: bool = False
     mine: bool = False
+    round_key: str = ""
 
     @classmethod
     def from_args(cls, args) -> "QueueFilters":
@@ -67,6 +83,7 @@ class QueueFilters:
             flagged=args.get("flagged") == "1",
             overdue=args.get("overdue") == "1",
             mine=args.get("mine") == "1",
+            round_key=args.get("round", ""),
         )
 
     def as_args(self) -> dict:
@@ -79,6 +96,7 @@ class QueueFilters:
             "flagged": "1" if self.flagged else "",
             "overdue": "1" if self.overdue else "",
             "mine": "1" if self.mine else "",
+            "round": self.round_key,
         }
         return {k: v for k, v in args.items() if v}
 
@@ -124,7 +142,7 @@ def overdue_clause(deadlines: Deadlines):
 
 
 def _filtered(user: User, filters: QueueFilters, deadlines: Deadlines, *, with_state=True):
-    conditions = [in_case_scope(user, Report.unit_id)]
+    conditions = [readable(user)]
     if with_state and filters.state:
         conditions.append(Report.state == filters.state)
     if filters.category:
@@ -149,6 +167,11 @@ def _filtered(user: User, filters: QueueFilters, deadlines: Deadlines, *, with_s
         conditions.append(overdue_clause(deadlines))
     if filters.mine:
         conditions.append(Report.assigned_to_id == user.id)
+    if filters.round_key:
+        try:
+            conditions.append(Report.round_start == date.fromisoformat(filters.round_key))
+        except ValueError:
+            abort(400)
     return conditions
 
 
@@ -241,7 +264,7 @@ def neighbours(user: User, report: Report) -> list[Report]:
         db.session.execute(
             select(Report)
             .where(
-                in_case_scope(user, Report.unit_id),
+                readable(user),
                 Report.vehicle_id == report.vehicle_id,
                 Report.id != report.id,
                 Report.seen_at.between(

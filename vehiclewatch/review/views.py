@@ -20,6 +20,7 @@ from .. import audit
 from ..auth.access import roles_required
 from ..auth.models import Role, User
 from ..auth.scope import in_case_scope, jurisdictions
+from ..dispatch.queries import dispatch_evidence
 from ..extensions import db
 from ..fleet import spreadsheets
 from ..fleet.plates import InvalidPlate, normalise_plate
@@ -28,6 +29,7 @@ from ..reports import services as reports
 from ..reports.models import CATEGORY_LABELS, SOURCE_LABELS, Source
 from ..reports.photos import PhotoRejected, process_photo
 from ..reports.protection import new_submission_id
+from ..reports.scoring import EVIDENCE_LABELS
 from ..reports.services import photo_dir
 from ..reports.states import (
     FINDING_LABELS,
@@ -121,13 +123,19 @@ def _render_report(report, *, form=None, contact=None, status=200):
         "review/report.html",
         report=report,
         form=form,
-        actions=allowed_actions(report.state, current_user.role),
+        actions=allowed_actions(report.state, current_user.role)
+        if queries.handles(current_user, report)
+        else [],
         rules=TRANSITIONS,
         contact=contact,
         neighbours=queries.neighbours(current_user, report),
         viewers=queries.viewers(report),
         deadlines=queries.Deadlines(),
         score_parts=reports.score_parts(report),
+        evidence_labels=EVIDENCE_LABELS,
+        dispatch=dispatch_evidence(report.vehicle, report.seen_at, report.created_at)
+        if report.vehicle
+        else None,
         labels={
             "state": STATE_LABELS,
             "method": METHOD_LABELS,
@@ -200,6 +208,8 @@ def _action_details(form: ActionForm) -> dict:
 @officers_only
 def act(report_id: int, action: str):
     found = queries.report_or_404(current_user, report_id)
+    if not queries.handles(current_user, found):
+        abort(403)  # a cross-check team reads what it filed; the car's officers handle it
     try:
         action = Action(action)
     except ValueError:

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.access import public
+from ..dispatch.queries import sealed_on
 from ..extensions import limiter
 from ..fleet.models import Sticker, Vehicle
 from ..fleet.plates import InvalidPlate, normalise_plate
@@ -37,7 +38,13 @@ def vehicle(token: str):
         return render_template("scan/unknown.html", query=""), 404
     if not sticker.live:
         return render_template("scan/revoked.html", sticker=sticker), 410
-    return render_template("scan/vehicle.html", sticker=sticker, rules=EIGHT_RULES)
+    today = datetime.now(local_zone()).date()
+    return render_template(
+        "scan/vehicle.html",
+        sticker=sticker,
+        rules=EIGHT_RULES,
+        sealed_now=sealed_on(sticker.vehicle_id, today),
+    )
 
 
 @bp.get("/v")

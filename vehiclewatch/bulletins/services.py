@@ -1,0 +1,245 @@
+"""Writes for bulletins: draft (with typical cases from the round's reports), edit, approve
+(which freezes the figures) and publish."""
+
+from dataclasses import asdict, dataclass, replace
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import audit
+from ..auth.models import Role, Unit, User
+from ..campaigns.rounds import find_round
+from ..extensions import db
+from ..reports.models import Report
+from ..reports.states import OUTCOME_LABELS, Outcome
+from ..timeutil import to_local, utcnow
+from ..transaction import commit
+from . import queries
+from .models import Bulletin, BulletinCase, BulletinStatus, commission_name
+
+STAFF = (Role.OFFICER, Role.LEADER)
+
+
+class NoSuchRound(LookupError):
+    """No campaign round starts on that day."""
+
+
+class BulletinExists(Exception):
+    """The jurisdiction already has a bulletin for that round."""
+
+    def __init__(self, bulletin: Bulletin):
+        super().__init__(bulletin.id)
+        self.bulletin = bulletin
+
+
+class NotPermitted(Exception):
+    """The actor may not take this step (approval and publication are a leader's, of the
+    issuing jurisdiction)."""
+
+
+class WrongStatus(Exception):
+    """The step does not apply in the bulletin's current status (e.g. editing after approval)."""
+
+
+class StaleBulletin(Exception):
+    """Someone else changed the bulletin since the page was loaded."""
+
+
+@dataclass(frozen=True)
+class CaseText:
+    """A typical case as the officer edits it."""
+
+    unit_name: str
+    occurred_on: date
+    what_happened: str
+    outcome: str
+    deciding_body: str
+    plate: str = ""
+    person_position: str = ""
+    source_report_id: int | None = None
+
+
+def default_title(campaign_name: str, round_number: int) -> str:
+    return f"关于{campaign_name}第{round_number}周公务用车监督检查情况的通报"
+
+
+def case_from_report(report: Report) -> CaseText:
+    """A typical case drafted from a decided report; the deciding body is the commission
+    that oversees the car's unit (the level above for escalated units)."""
+    oversight = db.session.get(Unit, report.unit.oversight_id)
+    return CaseText(
+        unit_name=report.unit.name,
+        occurred_on=to_local(report.seen_at).date(),
+        plate=report.plate,
+        what_happened=report.description or report.category_label,
+        outcome=str(OUTCOME_LABELS[Outcome(report.outcome)]),
+        deciding_body=commission_name(oversight),
+        source_report_id=report.id,
+    )
+
+
+def _rows(cases: list[CaseText]) -> list[BulletinCase]:
+    return [
+        BulletinCase(
+            position=position,
+            unit_name=case.unit_name.strip(),
+            person_position=case.person_position.strip(),
+            occurred_on=case.occurred_on,
+            plate=case.plate.strip(),
+            what_happened=case.what_happened.strip(),
+            outcome=case.outcome.strip(),
+            deciding_body=case.deciding_body.strip(),
+            source_report_id=case.source_report_id,
+        )
+        for position, case in enumerate(cases, 1)
+    ]
+
+
+def _check_staff(actor: User) -> None:
+    if actor.role not in STAFF:
+        raise NotPermitted()
+
+
+def _check_issuing_leader(bulletin: Bulletin, actor: User) -> None:
+    if actor.role != Role.LEADER or actor.unit.jurisdiction_id != bulletin.jurisdiction_id:
+        raise NotPermitted()
+
+
+def _check_version(bulletin: Bulletin, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != bulletin.version:
+        raise StaleBulletin()
+
+
+def _existing(round_start: date, jurisdiction: Unit) -> Bulletin | None:
+    return db.session.execute(
+        select(Bulletin).where(
+            Bulletin.round_start == round_start, Bulletin.jurisdiction_id == jurisdiction.id
+        )
+    ).scalar_one_or_none()
+
+
+def create_draft(round_key: str, jurisdiction: Unit, actor: User) -> Bulletin:
+    """Start a jurisdiction's bulletin for a round, its typical cases drafted from the
+    round's decided, substantiated reports."""
+    _check_staff(actor)
+    found = find_round(round_key)
+    if found is None:
+        raise NoSuchRound(round_key)
+    campaign, round_ = found
+    existing = _existing(round_.start, jurisdiction)
+    if existing is not None:
+        raise BulletinExists(existing)
+    reports = queries.substantiated_reports(round_.start, jurisdiction)
+    bulletin = Bulletin(
+        round_start=round_.start,
+        round_end=round_.end,
+        jurisdiction=jurisdiction,
+        title=default_title(campaign.name, round_.number),
+        status=BulletinStatus.DRAFT,
+        drafted_by=actor,
+        drafted_at=utcnow(),
+        cases=_rows([case_from_report(r) for r in reports]),
+    )
+    try:
+        db.session.add(bulletin)
+        db.session.flush()
+        audit.record("bulletin_drafted", bulletin, after=bulletin.snapshot(), actor=actor)
+        commit()
+    except IntegrityError:
+        # Two officers started the same bulletin at once: the other one's stands.
+        db.session.rollback()
+        existing = _existing(round_.start, jurisdiction)
+        if existing is None:
+            raise
+        raise BulletinExists(existing) from None
+    return bulletin
+
+
+def save_draft(
+    bulletin: Bulletin,
+    title: str,
+    cases: list[CaseText],
+    actor: User,
+    *,
+    expected_version: int | None = None,
+) -> Bulletin:
+    """Replace a draft's title and typical cases (edited, added, removed, reordered)."""
+    _check_staff(actor)
+    _check_version(bulletin, expected_version)
+    if bulletin.status != BulletinStatus.DRAFT:
+        raise WrongStatus(bulletin.status)
+    before = bulletin.snapshot()
+    # A case keeps its link to a report only if it came with the draft: a form cannot
+    # point a bulletin at a report outside the drafter's scope.
+    known = {c.source_report_id for c in bulletin.cases if c.source_report_id is not None}
+    cases = [c if c.source_report_id in known else replace(c, source_report_id=None) for c in cases]
+    try:
+        bulletin.title = title.strip()
+        bulletin.cases = _rows(cases)
+        # Changed cases alone do not touch the bulletin's row; this bumps its version.
+        flag_modified(bulletin, "title")
+        db.session.flush()
+        audit.record(
+            "bulletin_edited", bulletin, before=before, after=bulletin.snapshot(), actor=actor
+        )
+        commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleBulletin() from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return bulletin
+
+
+def approve(bulletin: Bulletin, actor: User, *, expected_version: int | None = None) -> Bulletin:
+    """A leader of the issuing jurisdiction signs off: the figures are frozen as they are now."""
+    _check_issuing_leader(bulletin, actor)
+    _check_version(bulletin, expected_version)
+    if bulletin.status != BulletinStatus.DRAFT:
+        raise WrongStatus(bulletin.status)
+    figures = queries.round_figures(bulletin.round_start, bulletin.jurisdiction)
+    try:
+        bulletin.figures_json = figures.to_json()
+        bulletin.status = BulletinStatus.APPROVED
+        bulletin.approved_by = actor
+        bulletin.approved_at = utcnow()
+        db.session.flush()
+        audit.record(
+            "bulletin_approved",
+            bulletin,
+            after={"status": bulletin.status, "figures": asdict(figures)},
+            actor=actor,
+        )
+        commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleBulletin() from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return bulletin
+
+
+def publish(bulletin: Bulletin, actor: User, *, expected_version: int | None = None) -> Bulletin:
+    """Make an approved bulletin public: its page, its PDF and the public list."""
+    _check_issuing_leader(bulletin, actor)
+    _check_version(bulletin, expected_version)
+    if bulletin.status != BulletinStatus.APPROVED:
+        raise WrongStatus(bulletin.status)
+    try:
+        bulletin.status = BulletinStatus.PUBLISHED
+        bulletin.published_at = utcnow()
+        db.session.flush()
+        audit.record("bulletin_published", bulletin, after={"status": bulletin.status}, actor=actor)
+        commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleBulletin() from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return bulletin

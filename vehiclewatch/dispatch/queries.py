@@ -1,0 +1,186 @@
+"""Reads for trip approvals and sealing: the evidence check a report is scored with, the
+scan page's "sealed now", and the fleet admins' scoped lists."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from ..auth.models import User
+from ..auth.scope import in_fleet_scope
+from ..campaigns.models import HolidayPeriod
+from ..extensions import db
+from ..fleet.models import Vehicle
+from ..fleet.plates import plate_search_key
+from ..timeutil import local_zone
+from .models import Sealing, TripApproval
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class DispatchEvidence:
+    """What the trip-approval and sealing data say about one sighting of a car."""
+
+    sealing: Sealing | None
+    sealed: bool  # sealed for a holiday at seen-at, with no exemption
+    data_exists: bool  # the car's unit has approvals touching that local day
+    covering: tuple[TripApproval, ...]  # this car's approvals whose interval holds seen-at
+    late: bool  # covered only by approvals entered after the report (补录)
+    not_covered: bool  # data exists for the unit and day, and none covers seen-at
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(local_zone()).date()
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The local day as a half-open UTC-comparable interval [start, end)."""
+    zone = local_zone()
+    start = datetime.combine(day, time(), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+    return start, end
+
+
+def sealing_on(vehicle_id: int, day: date) -> Sealing | None:
+    """The car's sealing for a holiday period holding that day; a non-exempt one first."""
+    return db.session.execute(
+        select(Sealing)
+        .join(HolidayPeriod, Sealing.holiday_period_id == HolidayPeriod.id)
+        .where(
+            Sealing.vehicle_id == vehicle_id,
+            HolidayPeriod.start <= day,
+            HolidayPeriod.end >= day,
+        )
+        .order_by(Sealing.exempt, Sealing.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def sealed_on(vehicle_id: int, day: date) -> bool:
+    """Whether the car is sealed (without exemption) on that local day: one indexed query."""
+    return (
+        db.session.execute(
+            select(Sealing.id)
+            .join(HolidayPeriod, Sealing.holiday_period_id == HolidayPeriod.id)
+            .where(
+                Sealing.vehicle_id == vehicle_id,
+                Sealing.exempt.is_(False),
+                HolidayPeriod.start <= day,
+                HolidayPeriod.end >= day,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def unit_has_data(unit_id: int, day: date) -> bool:
+    """Any approval of any car of the unit whose interval meets that local day."""
+    start, end = day_bounds(day)
+    return (
+        db.session.execute(
+            select(TripApproval.id)
+            .join(Vehicle, TripApproval.vehicle_id == Vehicle.id)
+            .where(
+                Vehicle.unit_id == unit_id,
+                TripApproval.start_at < end,
+                TripApproval.end_at > start,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def covering_approvals(vehicle_id: int, seen_at: datetime) -> list[TripApproval]:
+    return list(
+        db.session.execute(
+            select(TripApproval)
+            .where(
+                TripApproval.vehicle_id == vehicle_id,
+                TripApproval.start_at <= seen_at,
+                TripApproval.end_at >= seen_at,
+            )
+            .order_by(TripApproval.start_at, TripApproval.id)
+        ).scalars()
+    )
+
+
+def dispatch_evidence(
+    vehicle: Vehicle, seen_at: datetime, report_created_at: datetime
+) -> DispatchEvidence:
+    """Check a sighting against the sealing and trip-approval data of its car and unit."""
+    day = local_day(seen_at)
+    sealing = sealing_on(vehicle.id, day)
+    covering = tuple(covering_approvals(vehicle.id, seen_at))
+    # A car's own covering approval is data for its unit and day, so skip the query then.
+    data_exists = bool(covering) or unit_has_data(vehicle.unit_id, day)
+    return DispatchEvidence(
+        sealing=sealing,
+        sealed=sealing is not None and not sealing.exempt,
+        data_exists=data_exists,
+        covering=covering,
+        late=bool(covering) and all(a.entered_at > report_created_at for a in covering),
+        not_covered=data_exists and not covering,
+    )
+
+
+# --- the fleet admins' lists -----------------------------------------------------------
+
+
+def _plate_filter(query, q: str):
+    if q:
+        key = plate_search_key(q)
+        query = query.where(func.replace(Vehicle.plate, "·", "").contains(key, autoescape=True))
+    return query
+
+
+def _page(query, order, page: int):
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(
+        query.order_by(*order).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)
+    ).scalars()
+    return list(rows), total
+
+
+def search_trip_approvals(user: User, page: int = 1, q: str = "") -> tuple[list, int]:
+    """One page of the approvals of the user's cars, latest trip first, and the total."""
+    query = (
+        select(TripApproval)
+        .join(Vehicle, TripApproval.vehicle_id == Vehicle.id)
+        .where(in_fleet_scope(user, Vehicle.unit_id))
+    )
+    query = _plate_filter(query, q)
+    return _page(query, (TripApproval.start_at.desc(), TripApproval.id.desc()), page)
+
+
+def search_sealings(
+    user: User, page: int = 1, q: str = "", period_id: int | None = None
+) -> tuple[list, int]:
+    """One page of the sealing records of the user's cars, latest holiday first, and the total."""
+    query = (
+        select(Sealing)
+        .join(Vehicle, Sealing.vehicle_id == Vehicle.id)
+        .join(HolidayPeriod, Sealing.holiday_period_id == HolidayPeriod.id)
+        .where(in_fleet_scope(user, Vehicle.unit_id))
+    )
+    query = _plate_filter(query, q)
+    if period_id:
+        query = query.where(Sealing.holiday_period_id == period_id)
+    return _page(query, (HolidayPeriod.start.desc(), Vehicle.plate, Sealing.id), page)
+
+
+def vehicle_in_scope(user: User, plate: str) -> Vehicle | None:
+    """The car with this (normalised) plate, if the user manages it."""
+    return db.session.execute(
+        select(Vehicle).where(Vehicle.plate == plate, in_fleet_scope(user, Vehicle.unit_id))
+    ).scalar_one_or_none()
+
+
+def holiday_periods() -> list[HolidayPeriod]:
+    return list(
+        db.session.execute(
+            select(HolidayPeriod).order_by(HolidayPeriod.start.desc(), HolidayPeriod.id)
+        ).scalars()
+    )

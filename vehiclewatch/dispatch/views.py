@@ -1,0 +1,197 @@
+"""Fleet admins' pages for trip approvals (派车单) and sealing (封存登记): lists, entry,
+import. Every write re-checks the evidence of the reports it bears on, in one transaction."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth.access import roles_required
+from ..auth.models import Role
+from ..campaigns.models import HolidayPeriod
+from ..extensions import db
+from ..fleet.queries import vehicle_or_404
+from ..formutil import choices
+from ..reports.services import recheck_evidence
+from ..transaction import atomic
+from . import queries, services
+from .forms import ImportForm, SealingForm, TripApprovalForm
+from .models import EXEMPTION_REASONS
+from .services import SEALING_COLUMNS, SEALING_REQUIRED, TRIP_COLUMNS, TRIP_REQUIRED
+
+bp = Blueprint("dispatch", __name__, url_prefix="/fleet")
+
+fleet_admin_only = roles_required(Role.FLEET_ADMIN)
+
+
+def _recheck(records) -> int:
+    found = services.touched(records)
+    return recheck_evidence(set(found.vehicle_ids), set(found.days))
+
+
+def _prefill_plate(form) -> None:
+    """A link from a vehicle may name it: only a car the admin manages (any other is 404)."""
+    vehicle_id = request.args.get("vehicle", type=int)
+    if request.method == "GET" and vehicle_id:
+        form.plate.data = vehicle_or_404(current_user, vehicle_id).plate
+
+
+def _vehicle(form):
+    vehicle = queries.vehicle_in_scope(current_user, form.plate.data)
+    if vehicle is None:
+        form.plate.errors.append(_("该车牌号未登记，或不在您的管理范围内。"))
+    return vehicle
+
+
+def _import_page(template: str, run, done, back: str, columns: dict, required: tuple):
+    form = ImportForm()
+    errors = []
+    status = 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            with atomic():
+                records = run(upload.read(), current_user, upload.filename or "")
+                _recheck(records)
+        except services.ImportRejected as exc:
+            errors = exc.errors
+            status = 422
+        else:
+            flash(done(len(records)), "info")
+            return redirect(url_for(back))
+    return render_template(
+        template, form=form, errors=errors, columns=list(columns), required=required
+    ), status
+
+
+# --- trip approvals ----------------------------------------------------------------------
+
+
+@bp.get("/trips")
+@fleet_admin_only
+def trips():
+    q = request.args.get("q", "").strip()
+    page = request.args.get("page", 1, type=int)
+    rows, total = queries.search_trip_approvals(current_user, page=page, q=q)
+    return render_template(
+        "dispatch/trips.html",
+        approvals=rows,
+        total=total,
+        page=page,
+        page_size=queries.PAGE_SIZE,
+        q=q,
+    )
+
+
+@bp.route("/trips/new", methods=["GET", "POST"])
+@fleet_admin_only
+def new_trip():
+    form = TripApprovalForm()
+    _prefill_plate(form)
+    if form.validate_on_submit():
+        vehicle = _vehicle(form)
+        if vehicle is not None:
+            with atomic():
+                approval = services.add_trip_approval(
+                    vehicle,
+                    purpose=form.purpose.data,
+                    destination=form.destination.data or "",
+                    start_at=form.start_at_utc(),
+                    end_at=form.end_at_utc(),
+                    driver=form.driver.data or "",
+                    approver=form.approver.data or "",
+                    emergency=form.emergency.data,
+                    actor=current_user,
+                )
+                _recheck([approval])
+            flash(_("派车单已登记：%(plate)s。", plate=vehicle.plate), "info")
+            return redirect(url_for("dispatch.trips"))
+    return render_template("dispatch/trip_form.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/trips/import", methods=["GET", "POST"])
+@fleet_admin_only
+def import_trips():
+    return _import_page(
+        "dispatch/import_trips.html",
+        services.import_trip_approvals,
+        lambda n: _("已导入 %(n)d 张派车单。", n=n),
+        "dispatch.trips",
+        TRIP_COLUMNS,
+        TRIP_REQUIRED,
+    )
+
+
+# --- sealing ----------------------------------------------------------------------------
+
+
+@bp.get("/sealing")
+@fleet_admin_only
+def sealings():
+    q = request.args.get("q", "").strip()
+    period_id = request.args.get("holiday", type=int)
+    page = request.args.get("page", 1, type=int)
+    rows, total = queries.search_sealings(current_user, page=page, q=q, period_id=period_id)
+    return render_template(
+        "dispatch/sealings.html",
+        sealings=rows,
+        total=total,
+        page=page,
+        page_size=queries.PAGE_SIZE,
+        q=q,
+        period_id=period_id,
+        periods=queries.holiday_periods(),
+    )
+
+
+def _period_label(period: HolidayPeriod) -> str:
+    return f"{period.start.year} {period.name}（{period.start:%m-%d}—{period.end:%m-%d}）"
+
+
+@bp.route("/sealing/new", methods=["GET", "POST"])
+@fleet_admin_only
+def new_sealing():
+    form = SealingForm()
+    periods = queries.holiday_periods()
+    form.holiday_period_id.choices = choices((p.id, _period_label(p)) for p in periods)
+    _prefill_plate(form)
+    if form.validate_on_submit():
+        vehicle = _vehicle(form)
+        period = db.session.get(HolidayPeriod, form.holiday_period_id.data)
+        if vehicle is not None and period is not None:
+            try:
+                with atomic():
+                    sealing = services.add_sealing(
+                        vehicle,
+                        period,
+                        place=form.place.data or "",
+                        key_holder=form.key_holder.data or "",
+                        exempt=form.exempt.data,
+                        exemption_reason=form.exemption_reason.data or "",
+                        exemption_approver=form.exemption_approver.data or "",
+                        actor=current_user,
+                    )
+                    _recheck([sealing])
+            except services.DuplicateSealing:
+                form.plate.errors.append(_("该车辆在此节假日已有封存登记。"))
+            else:
+                flash(_("封存登记已保存：%(plate)s。", plate=vehicle.plate), "info")
+                return redirect(url_for("dispatch.sealings"))
+    return render_template(
+        "dispatch/sealing_form.html",
+        form=form,
+        has_periods=bool(periods),
+        reasons=EXEMPTION_REASONS,
+    ), (422 if form.errors else 200)
+
+
+@bp.route("/sealing/import", methods=["GET", "POST"])
+@fleet_admin_only
+def import_sealings():
+    return _import_page(
+        "dispatch/import_sealings.html",
+        services.import_sealings,
+        lambda n: _("已导入 %(n)d 条封存登记。", n=n),
+        "dispatch.sealings",
+        SEALING_COLUMNS,
+        SEALING_REQUIRED,
+    )
