@@ -189,3 +189,18 @@ def test_a_problem_opens_a_report_the_team_can_still_read(campaign_round, fleet,
         stranger.post(f"/review/spot-checks/items/{item.id}", data={"result": "normal"}).status_code
         == 404
     )
+
+
+def test_each_round_gets_its_own_draw(app, fleet, org, login_as):
+    from vehiclewatch.campaigns.rounds import load_campaigns
+
+    today = utcnow().date()
+    add_holiday_period("长假", today, today + timedelta(days=15), "national", [])
+    first, second = load_campaigns()[0].rounds()[:2]
+    leader = login_as("leader", org["city"])[1]
+    one = services.draw_spot_checks(first.key, 3, leader)
+    two = services.draw_spot_checks(second.key, 3, leader)
+    assert one.seed_hash != two.seed_hash
+    assert one.candidates_hash == two.candidates_hash  # same cars to choose from …
+    plates = lambda draw: sorted(i.vehicle.plate for i in draw.items)  # noqa: E731
+    assert plates(one) != plates(two)  # … but a different list

@@ -28,6 +28,8 @@ class Defaults:
     # A CJK TrueType/TrueType-collection font to embed in sticker PDFs and PNGs; when unset,
     # a system font (Debian's fonts-wqy-microhei) is used, else reportlab's STSong-Light.
     CJK_FONT_PATH = None
+    # Report photos live outside static/; default: <instance>/photos.
+    PHOTO_DIR = None
     IDLE_TIMEOUT_MINUTES = 30
     LOGIN_FAILURE_LIMIT = 5
     LOGIN_FAILURE_WINDOW_SECONDS = 60

@@ -3,7 +3,9 @@ scans one with a phone and reports, an officer and a leader handle the report, a
 citizen reads the reply — plus the report form without JavaScript and by keyboard alone."""
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pypdfium2
 import zxingcpp
@@ -240,3 +242,63 @@ def test_report_form_by_keyboard_alone(new_context, server):
     assert [(c, p, bool(m), bool(r)) for c, p, m, r in rows] == [
         ("tourism", "某景区停车场（键盘）", True, True)
     ]
+
+
+def test_sealed_car_says_so_and_its_report_arrives_flagged(
+    new_context, playwright_instance, server
+):
+    """A holiday under way, a car sealed for it: the scan page says 节假日封存中 and the
+    report about it reaches the officers flagged. Runs last: the holiday it adds puts every
+    later report into a campaign round."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    plate = server.query(
+        "SELECT v.plate FROM vehicle v JOIN unit u ON u.id = v.unit_id JOIN sticker s "
+        "ON s.vehicle_id = v.id WHERE u.code = 'xh-wj' AND s.revoked_at IS NULL ORDER BY v.id"
+    )[0][0]
+    token = server.query(
+        "SELECT s.token FROM sticker s JOIN vehicle v ON v.id = s.vehicle_id "
+        "WHERE v.plate = :plate AND s.revoked_at IS NULL",
+        plate=plate,
+    )[0][0]
+
+    # The system admin enters the holiday; the city's fleet admin seals the car for it.
+    admin = new_context().new_page()
+    login(admin, "admin")
+    admin.goto("/admin/holidays")
+    admin.fill("input[name=name]", "端到端测试假期")
+    admin.fill("input[name=start]", today.isoformat())
+    admin.fill("input[name=end]", (today + timedelta(days=1)).isoformat())
+    admin.get_by_role("button", name="添加", exact=True).click()
+    expect(admin.locator("table")).to_contain_text("端到端测试假期")
+    fleet = new_context().new_page()
+    login(fleet, "fleet-city")
+    fleet.goto("/fleet/sealing/new")
+    fleet.fill("input[name=plate]", plate)
+    option = fleet.locator("select[name=holiday_period_id] option", has_text="端到端测试假期")
+    fleet.select_option("select[name=holiday_period_id]", option.get_attribute("value"))
+    fleet.fill("input[name=place]", "县卫健局院内")
+    fleet.fill("input[name=key_holder]", "办公室")
+    fleet.get_by_role("button", name="保存", exact=True).click()
+    expect(fleet.locator("table")).to_contain_text(plate)
+    shot(fleet, "fleet-sealed")
+
+    # A passer-by scans it on a phone.
+    phone = new_context(device=playwright_instance.devices[PHONE]).new_page()
+    phone.goto(f"/v/{token}")
+    expect(phone.locator("section.identity")).to_contain_text("节假日封存中")
+    shot(phone, "phone-sealed-car")
+    phone.get_by_role("link", name="我要举报").tap()
+    phone.select_option("select[name=category]", "holiday_unsealed")
+    phone.fill("textarea[name=description]", "封存期间在餐馆门口看到这辆车")
+    phone.get_by_role("button", name="提交举报").tap()
+    expect(phone.locator("h1")).to_have_text("举报已提交，谢谢您！")
+
+    # The city officer sees it among the flagged reports, with the reason.
+    officer = new_context().new_page()
+    login(officer, "officer-city")
+    officer.goto("/review/?flagged=1")
+    row = officer.locator("table.queue tbody tr", has_text=plate).first
+    expect(row).to_contain_text("疑点")
+    row.locator("td a").first.click()
+    expect(officer.locator("main")).to_contain_text("节假日封存期间出车")
+    shot(officer, "officer-flagged-sealed")

@@ -117,6 +117,12 @@ class Deadlines:
     def screening_deadline(self, report: Report) -> datetime:
         return self.calendar.deadline(report.created_at, SCREENING_DAYS, local_zone())
 
+    def screening_due_day(self, report: Report):
+        """The last local day for screening (the deadline is the end of that day)."""
+        return (
+            (self.screening_deadline(report) - timedelta(seconds=1)).astimezone(local_zone()).date()
+        )
+
     def is_overdue(self, report: Report) -> bool:
         if report.state == State.SUBMITTED and self.screening_deadline(report) <= self.now:
             return True
