@@ -106,7 +106,9 @@ def _p95(values: list[float]) -> float:
 def run() -> str:
     with tempfile.TemporaryDirectory() as tmp:
         uri = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(tmp)}/queue.sqlite3"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "ARGON2_MEMORY_COST": 8})
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": uri, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+        )
         with app.app_context():
             upgrade(directory=app.extensions["migrate"].directory)
             start = time.perf_counter()

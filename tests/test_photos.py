@@ -326,7 +326,7 @@ def test_mpo_from_a_camera_counts_as_jpeg():
 def test_anything_but_jpeg_png_webp_is_not_an_image(data, babel_app):
     error = _reject(data)
     assert error.reason == "not_an_image"
-    assert str(error.message) == "文件不是可识别的照片（支持 JPEG、PNG、WebP）。"
+    assert str(error.message) == "文件不是可识别的照片（支持 JPEG、PNG、WebP、HEIC）。"
 
 
 def test_oversize_upload_is_refused_before_it_is_opened(babel_app, no_decoding, monkeypatch):
@@ -408,3 +408,24 @@ def test_a_failure_midway_leaves_no_file_behind(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space"):
         photos.write_photo_files(folder, _sample())
     assert list(folder.iterdir()) == []
+
+
+def test_iphone_heic_is_accepted_and_stripped():
+    """HEIC (iPhones) through pillow-heif: re-encoded as JPEG, metadata gone, time kept."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Apple"
+    exif[ExifTags.Base.Model] = "iPhone 15"
+    exif[ExifTags.Base.DateTime] = "2026:02:17 13:45:10"
+    data = _encode(Image.new("RGB", (800, 600), (30, 120, 200)), "HEIF", exif=exif.tobytes())
+    assert data[4:12] == b"ftypheic"
+    photo = process_photo(data)
+    assert photo.source_format == "HEIF" and (photo.width, photo.height) == (800, 600)
+    assert photo.taken_at == datetime(2026, 2, 17, 13, 45, 10)
+    for copy in (photo.evidence, photo.display):
+        assert _open(copy).format == "JPEG" and not _open(copy).getexif()
+        assert b"Apple" not in copy and b"iPhone" not in copy
+
+
+def test_heic_above_the_pixel_limit_is_refused_before_decoding(no_decoding):
+    data = _encode(Image.new("L", (700, 600)), "HEIF")
+    assert _reject(data, max_pixels=400_000).reason == "too_many_pixels"

@@ -61,8 +61,6 @@ class Report(db.Model):
     __tablename__ = "report"
     __table_args__ = (
         # The officers' queue: scope by unit, filter by state, rank by stored score.
-        Index("ix_report_unit_state_score", "unit_id", "state", "score", "created_at"),
-        Index("ix_report_state_score", "state", "score", "created_at"),
         Index("ix_report_vehicle_seen", "vehicle_id", "seen_at"),
     )
 
@@ -136,6 +134,17 @@ class Report(db.Model):
     @property
     def category_label(self) -> str:
         return str(CATEGORY_LABELS[Category(self.category)])
+
+
+# The queue's order (score high first, then oldest) so the first page needs no sort.
+Index(
+    "ix_report_unit_state_queue",
+    Report.unit_id,
+    Report.state,
+    Report.score.desc(),
+    Report.created_at,
+)
+Index("ix_report_state_queue", Report.state, Report.score.desc(), Report.created_at)
 
 
 class ReportPhoto(db.Model):

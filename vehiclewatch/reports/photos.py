@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pillow_heif
 from flask_babel import lazy_gettext as _l
 from PIL import ExifTags, Image, JpegImagePlugin, UnidentifiedImageError
 
-FORMATS = ["JPEG", "PNG", "WEBP"]
+FORMATS = ["JPEG", "PNG", "WEBP", "HEIF"]
+# iPhones photograph in HEIC; pillow-heif teaches Pillow to open it (decode only what we allow).
+pillow_heif.register_heif_opener()
 EVIDENCE_EDGE = 3000
 DISPLAY_EDGE = 1600
 # A JPEG is decoded at 1/2, 1/4 or 1/8 scale when that still leaves this long edge. It is 10 %
@@ -45,7 +48,7 @@ TRANSPOSE = {
 }
 
 MESSAGES = {
-    "not_an_image": _l("文件不是可识别的照片（支持 JPEG、PNG、WebP）。"),
+    "not_an_image": _l("文件不是可识别的照片（支持 JPEG、PNG、WebP、HEIC）。"),
     "unsupported_type": _l("不支持这种照片格式，请上传 JPEG、PNG 或 WebP 照片。"),
     "too_many_pixels": _l("照片像素过大，请压缩后再上传。"),
     "too_large": _l("照片文件过大，请压缩后再上传。"),
@@ -105,15 +108,19 @@ def process_photo(
 
 def _process(data: bytes, max_pixels: int, max_jpeg_pixels: int) -> ProcessedPhoto:
     im = _open(data)
-    source_format = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}.get(
-        im.format or ""
-    )
+    source_format = {
+        "JPEG": "JPEG",
+        "MPO": "JPEG",
+        "PNG": "PNG",
+        "WEBP": "WEBP",
+        "HEIF": "HEIF",
+    }.get(im.format or "")
     if source_format is None:
         raise PhotoRejected("unsupported_type")
     width, height = im.size
     if width < 1 or height < 1:
         raise PhotoRejected("damaged")
-    # PNG and WebP have no reduced-scale decoding, so their header size is the decoded size.
+    # PNG, WebP and HEIF have no reduced-scale decoding: their header size is the decoded size.
     limit = max_jpeg_pixels if source_format == "JPEG" else max_pixels
     if width * height > limit:
         raise PhotoRejected("too_many_pixels")

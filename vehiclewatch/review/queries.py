@@ -148,7 +148,9 @@ def overdue_clause(deadlines: Deadlines):
 
 
 def _filtered(user: User, filters: QueueFilters, deadlines: Deadlines, *, with_state=True):
-    conditions = [readable(user)]
+    # Lists, counts and exports are the user's own cases: an OR with team-filed reports would
+    # defeat the queue's indexes (those stay readable by their page and the spot-check list).
+    conditions = [in_case_scope(user, Report.unit_id)]
     if with_state and filters.state:
         conditions.append(Report.state == filters.state)
     if filters.category:

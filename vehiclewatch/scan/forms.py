@@ -55,7 +55,7 @@ class ReportForm(FlaskForm):
     )
     photos = MultipleFileField(
         _l("照片（可选，最多 3 张）"),
-        description=_l("支持 JPEG、PNG、WebP。照片中的位置等信息只供核查人员查看。"),
+        description=_l("支持 JPEG、PNG、WebP、HEIC。照片中的位置等信息只供核查人员查看。"),
     )
     reporter_name = StringField(_l("姓名（可选）"), validators=[Length(max=60)])
     reporter_phone = StringField(
