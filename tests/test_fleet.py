@@ -185,7 +185,7 @@ def test_one_bad_row_imports_nothing_and_names_each_bad_row(org, login_as, make_
     response = _upload(client, text.encode("utf-8"), "v.csv")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "没有导入任何车辆" in page
+    assert "没有导入任何记录" in page
     assert "第 3 行" in page and "格式不正确" in page
     assert "第 4 行" in page and "nowhere" in page
     assert "第 5 行" in page and "与第 2 行重复" in page and "飞行器" in page

@@ -1,6 +1,8 @@
 """Writes for bulletins: draft (with typical cases from the round's reports), edit, approve
 (which freezes the figures) and publish."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 
@@ -176,7 +178,7 @@ def save_draft(
     # point a bulletin at a report outside the drafter's scope.
     known = {c.source_report_id for c in bulletin.cases if c.source_report_id is not None}
     cases = [c if c.source_report_id in known else replace(c, source_report_id=None) for c in cases]
-    try:
+    with _one_write():
         bulletin.title = title.strip()
         bulletin.cases = _rows(cases)
         # Changed cases alone do not touch the bulletin's row; this bumps its version.
@@ -186,13 +188,20 @@ def save_draft(
             "bulletin_edited", bulletin, before=before, after=bulletin.snapshot(), actor=actor
         )
         commit()
+    return bulletin
+
+
+@contextmanager
+def _one_write() -> Iterator[None]:
+    """One transaction; a version conflict becomes StaleBulletin, anything else rolls back."""
+    try:
+        yield
     except StaleDataError:
         db.session.rollback()
         raise StaleBulletin() from None
     except BaseException:
         db.session.rollback()
         raise
-    return bulletin
 
 
 def approve(bulletin: Bulletin, actor: User, *, expected_version: int | None = None) -> Bulletin:
@@ -202,7 +211,7 @@ def approve(bulletin: Bulletin, actor: User, *, expected_version: int | None = N
     if bulletin.status != BulletinStatus.DRAFT:
         raise WrongStatus(bulletin.status)
     figures = queries.round_figures(bulletin.round_start, bulletin.jurisdiction)
-    try:
+    with _one_write():
         bulletin.figures_json = figures.to_json()
         bulletin.status = BulletinStatus.APPROVED
         bulletin.approved_by = actor
@@ -215,12 +224,6 @@ def approve(bulletin: Bulletin, actor: User, *, expected_version: int | None = N
             actor=actor,
         )
         commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleBulletin() from None
-    except BaseException:
-        db.session.rollback()
-        raise
     return bulletin
 
 
@@ -230,16 +233,10 @@ def publish(bulletin: Bulletin, actor: User, *, expected_version: int | None = N
     _check_version(bulletin, expected_version)
     if bulletin.status != BulletinStatus.APPROVED:
         raise WrongStatus(bulletin.status)
-    try:
+    with _one_write():
         bulletin.status = BulletinStatus.PUBLISHED
         bulletin.published_at = utcnow()
         db.session.flush()
         audit.record("bulletin_published", bulletin, after={"status": bulletin.status}, actor=actor)
         commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleBulletin() from None
-    except BaseException:
-        db.session.rollback()
-        raise
     return bulletin

@@ -166,7 +166,13 @@ def import_vehicles():
         else:
             flash(_("已导入 %(n)d 辆车。", n=count), "info")
             return redirect(url_for("fleet.vehicles"))
-    return render_template("fleet/import.html", form=form, errors=errors), status
+    return render_template(
+        "fleet/import.html",
+        form=form,
+        errors=errors,
+        columns=list(services.IMPORT_COLUMNS),
+        required=services.REQUIRED_COLUMNS,
+    ), status
 
 
 @bp.get("/vehicles/export.<fmt>")
