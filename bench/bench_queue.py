@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from vehiclewatch import create_app
 from vehiclewatch.auth.models import Role, Unit, UnitKind
@@ -87,6 +87,11 @@ def _populate() -> list:
         db.session.execute(insert(Report), batch)
     officer = create_user("bench-officer", "基准", Role.OFFICER, counties[3], "x" * 16)
     db.session.commit()
+    # A production database has planner statistics (and, on PostgreSQL, a visibility map for
+    # index-only scans) from autovacuum; a fresh bulk load must gather them first.
+    command = "VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(command))
     return officer
 
 
