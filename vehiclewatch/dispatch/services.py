@@ -27,7 +27,7 @@ from ..extensions import db
 from ..fleet import spreadsheets
 from ..fleet.models import Vehicle
 from ..fleet.plates import InvalidPlate, normalise_plate
-from ..fleet.services import ImportRejected, RowError
+from ..fleet.spreadsheets import ImportRejected, RowError
 from ..timeutil import local_zone, utcnow
 from ..transaction import commit
 from .models import Sealing, TripApproval
@@ -65,8 +65,6 @@ TIME_FORMATS = (
 )
 # Excel serial day numbers for 1954–2119: a date-time cell saved without its format.
 EXCEL_SERIALS = (20000.0, 80000.0)
-YES = {"是", "1", "y", "yes", "true"}
-NO = {"否", "0", "n", "no", "false", ""}
 
 
 class OutOfScope(ValueError):
@@ -123,15 +121,6 @@ def parse_local_time(text: str) -> datetime | None:
         return None
     naive = from_excel(serial).replace(second=0, microsecond=0)
     return naive.replace(tzinfo=local_zone()).astimezone(UTC)
-
-
-def _flag(text: str) -> bool | None:
-    lowered = text.strip().lower()
-    if lowered in YES:
-        return True
-    if lowered in NO:
-        return False
-    return None
 
 
 def _check_scope(vehicle: Vehicle, actor: User | None) -> None:
@@ -230,19 +219,6 @@ def add_sealing(
 # --- import ----------------------------------------------------------------------------
 
 
-def _read(data: bytes, required: tuple[str, ...]):
-    try:
-        header, rows = spreadsheets.read_rows(data)
-    except spreadsheets.UnreadableFile:
-        raise ImportRejected(
-            [RowError(0, _("无法读取文件：请上传 CSV（UTF-8 或 GB18030）或 .xlsx 文件。"))]
-        ) from None
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise ImportRejected([RowError(1, _("缺少列：%(cols)s", cols="、".join(missing)))])
-    return rows
-
-
 def _vehicles_in_scope(actor: User | None) -> dict[str, int]:
     query = select(Vehicle.plate, Vehicle.id)
     if actor is not None:
@@ -276,7 +252,7 @@ def _time(text: str, label: str, problems: list[str]) -> datetime | None:
 
 def validate_trip_import(data: bytes, actor: User | None) -> list[dict]:
     """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
-    rows = _read(data, TRIP_REQUIRED)
+    rows = spreadsheets.read_table(data, TRIP_REQUIRED)
     vehicles = _vehicles_in_scope(actor)
     errors: list[RowError] = []
     good: list[dict] = []
@@ -291,7 +267,7 @@ def validate_trip_import(data: bytes, actor: User | None) -> list[dict]:
         end_at = _time(v.get("end_at", ""), _("结束时间"), problems)
         if start_at and end_at and end_at <= start_at:
             problems.append(_("结束时间应晚于开始时间"))
-        emergency = _flag(v.get("emergency", ""))
+        emergency = spreadsheets.yes_no(v.get("emergency", ""), blank=False)
         if emergency is None:
             problems.append(_("应急应为“是”或“否”"))
         if problems:
@@ -325,7 +301,7 @@ def _periods() -> dict[tuple[str, int], list[HolidayPeriod]]:
 
 def validate_sealing_import(data: bytes, actor: User | None) -> list[dict]:
     """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
-    rows = _read(data, SEALING_REQUIRED)
+    rows = spreadsheets.read_table(data, SEALING_REQUIRED)
     vehicles = _vehicles_in_scope(actor)
     periods = _periods()
     existing = set(db.session.execute(select(Sealing.vehicle_id, Sealing.holiday_period_id)).all())
@@ -345,7 +321,7 @@ def validate_sealing_import(data: bytes, actor: User | None) -> list[dict]:
             problems.append(_("没有 %(year)s 年的节假日“%(name)s”", year=year, name=name))
         elif len(matches) > 1:
             problems.append(_("%(year)s 年有多个名为“%(name)s”的节假日", year=year, name=name))
-        exempt = _flag(v.get("exempt", ""))
+        exempt = spreadsheets.yes_no(v.get("exempt", ""), blank=False)
         reason = v.get("exemption_reason", "")
         approver = v.get("exemption_approver", "")
         if exempt is None:

@@ -23,6 +23,7 @@ from .models import CATEGORY_LABELS, STATUS_LABELS, Category, Status, Sticker, V
 from .plates import InvalidPlate, normalise_plate
 from .qr import compute_modules, sticker_url
 from .sheets import DEFAULT_LAYOUT, SheetResult, StickerFace, write_sheet
+from .spreadsheets import ImportRejected, RowError
 
 EXPORT_HEADER = [
     "车牌号",
@@ -44,8 +45,6 @@ IMPORT_COLUMNS = {
     "公开标识": "publicly_marked",
 }
 REQUIRED_COLUMNS = ("车牌号", "单位编码", "编制类别")
-YES = {"是", "1", "y", "yes", "true"}
-NO = {"否", "0", "n", "no", "false"}
 
 
 class DuplicatePlate(ValueError):
@@ -54,20 +53,6 @@ class DuplicatePlate(ValueError):
 
 class VehicleRetired(ValueError):
     """The vehicle has been disposed of and can no longer change."""
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    message: str
-
-
-class ImportRejected(ValueError):
-    """At least one row is bad; nothing was imported."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} bad rows")
-        self.errors = errors
 
 
 def _reverse(labels: dict) -> dict[str, str]:
@@ -155,26 +140,9 @@ def retire_vehicle(vehicle: Vehicle, reason: str) -> Vehicle:
     return vehicle
 
 
-def _parse_flag(text: str) -> bool | None:
-    lowered = text.lower()
-    if lowered in YES or text == "":
-        return True
-    if lowered in NO:
-        return False
-    return None
-
-
 def validate_import(data: bytes, actor: User | None) -> list[dict]:
     """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
-    try:
-        header, rows = spreadsheets.read_rows(data)
-    except spreadsheets.UnreadableFile:
-        raise ImportRejected(
-            [RowError(0, _("无法读取文件：请上传 CSV（UTF-8 或 GB18030）或 .xlsx 文件。"))]
-        ) from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ImportRejected([RowError(1, _("缺少列：%(cols)s", cols="、".join(missing)))])
+    rows = spreadsheets.read_table(data, REQUIRED_COLUMNS)
     unit_query = select(Unit.code, Unit.id)
     if actor is not None:
         unit_query = unit_query.where(Unit.id.in_(fleet_unit_ids(actor)))
@@ -206,7 +174,7 @@ def validate_import(data: bytes, actor: User | None) -> list[dict]:
         status = statuses.get(v["status"]) if v.get("status") else Status.IN_USE
         if status is None:
             problems.append(_("状态“%(s)s”无法识别", s=v.get("status", "")))
-        marked = _parse_flag(v.get("publicly_marked", ""))
+        marked = spreadsheets.yes_no(v.get("publicly_marked", ""), blank=True)
         if marked is None:
             problems.append(_("公开标识应为“是”或“否”"))
         if plate:
@@ -271,8 +239,7 @@ def export_rows(vehicles) -> list[list]:
 def export_vehicles(vehicles, fmt: str, actor: User | None = None) -> bytes:
     """The given vehicles as CSV or .xlsx, formula cells neutralised; audited."""
     rows = export_rows(vehicles)
-    writer = spreadsheets.write_xlsx if fmt == "xlsx" else spreadsheets.write_csv
-    data = writer(EXPORT_HEADER, rows)
+    data = spreadsheets.write(fmt, EXPORT_HEADER, rows)
     audit.record(
         "vehicles_exported",
         object_type="vehicle",

@@ -21,7 +21,7 @@ from ..auth.models import Role, Unit
 from ..auth.scope import fleet_units
 from ..extensions import db
 from ..formutil import choices
-from . import queries, services
+from . import queries, services, spreadsheets
 from .artwork import sticker_png, sticker_svg
 from .fonts import cjk_font
 from .forms import (
@@ -184,16 +184,7 @@ def export_vehicles(fmt: str):
     data = services.export_vehicles(
         db.session.execute(query.order_by(Vehicle.plate)).scalars(), fmt, current_user
     )
-    mimetype = (
-        "text/csv; charset=utf-8"
-        if fmt == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    return Response(
-        data,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f"attachment; filename=vehicles.{fmt}"},
-    )
+    return spreadsheets.attachment(data, fmt, "vehicles")
 
 
 # --- stickers ----------------------------------------------------------------

@@ -428,6 +428,16 @@ def record_view(report: Report, actor: User) -> None:
     commit()
 
 
+def record_export(count: int, fmt: str, filters: dict) -> None:
+    """An export of case data leaves the system: who, what and how much is on the record."""
+    audit.record(
+        "reports_exported",
+        object_type="report",
+        after={"count": count, "format": fmt, "filters": filters},
+    )
+    commit()
+
+
 def reveal_contact(report: Report, actor: User) -> tuple[str | None, str | None]:
     """A real-name reporter's name and phone, for an officer with that right; audited."""
     if not actor.can_reveal_contact:

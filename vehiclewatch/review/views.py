@@ -3,7 +3,6 @@ calls and letters, the dashboard, exports and photos."""
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -16,7 +15,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit
 from ..auth.access import roles_required
 from ..auth.models import Role, User
 from ..auth.scope import in_case_scope, jurisdictions
@@ -364,24 +362,9 @@ def export(fmt: str):
         ]
         for r in queries.matching_reports(current_user, filters, queries.Deadlines())
     ]
-    writer = spreadsheets.write_xlsx if fmt == "xlsx" else spreadsheets.write_csv
-    data = writer(EXPORT_HEADER, rows)
-    audit.record(
-        "reports_exported",
-        object_type="report",
-        after={"count": len(rows), "format": fmt, "filters": filters.as_args()},
-    )
-    db.session.commit()
-    mimetype = (
-        "text/csv; charset=utf-8"
-        if fmt == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    return Response(
-        data,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f"attachment; filename=reports.{fmt}"},
-    )
+    data = spreadsheets.write(fmt, EXPORT_HEADER, rows)
+    reports.record_export(len(rows), fmt, filters.as_args())
+    return spreadsheets.attachment(data, fmt, "reports")
 
 
 @bp.get("/photos/<int:photo_id>/<kind>.jpg")
