@@ -429,3 +429,14 @@ def test_orphan_sweep_finds_files_no_row_names(runner, car, make_report, app):
     assert "removed 2" in removed.output
     remaining = {p.name for p in services.photo_dir().iterdir()}
     assert remaining == kept
+
+
+def test_a_typed_plate_that_is_no_plate_keeps_the_form(client, car):
+    page = client.get("/report").get_data(as_text=True)
+    data = _report_data(page, plate="京12")
+    del data["plate_matches"]
+    response = client.post("/report", data=data)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "车牌号格式不正确" in body and "车停在婚宴酒店门口" in body
+    assert _count() == 0

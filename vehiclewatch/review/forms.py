@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..formutil import choices
 from ..reports.states import FINDING_LABELS, METHOD_LABELS, OUTCOME_LABELS
-from ..scan.forms import ReportForm
+from ..scan.forms import PlateReportForm
 
 
 def _blank_first(labels):
@@ -37,8 +37,7 @@ class ActionForm(FlaskForm):
 CHANNEL_LABELS = {"phone": _l("来电（12388 等）"), "letter": _l("来信"), "visit": _l("来访")}
 
 
-class EntryForm(ReportForm):
+class EntryForm(PlateReportForm):
     """A report received by phone (12388), letter or visit, entered by an officer."""
 
-    plate = StringField(_l("车牌号"), validators=[DataRequired(), Length(max=20)])
     channel = SelectField(_l("来源"), choices=lambda: choices(CHANNEL_LABELS.items()))

@@ -21,11 +21,9 @@ from ..auth.scope import in_case_scope, jurisdictions
 from ..dispatch.queries import dispatch_evidence
 from ..extensions import db
 from ..fleet import spreadsheets
-from ..fleet.plates import InvalidPlate, normalise_plate
 from ..formutil import choices
 from ..reports import services as reports
 from ..reports.models import CATEGORY_LABELS, SOURCE_LABELS, Source
-from ..reports.photos import PhotoRejected, process_photo
 from ..reports.protection import new_submission_id
 from ..reports.scoring import EVIDENCE_LABELS
 from ..reports.services import photo_dir
@@ -266,45 +264,23 @@ def enter():
     if request.method == "GET":
         form.submission_id.data = new_submission_id()
         return render_template("review/entry.html", form=form)
-    plate = None
-    if form.validate_on_submit():
-        try:
-            plate = normalise_plate(form.plate.data)
-        except InvalidPlate:
-            form.plate.errors.append(_("车牌号格式不正确，例如 藏A·12345。"))
-    if plate is None:
+    photos = form.processed_photos() if form.validate_on_submit() else []
+    if form.errors:
         return render_template("review/entry.html", form=form), 422
-    photos = []
-    for upload in [f for f in form.photos.data or [] if f and f.filename]:
-        try:
-            photos.append(process_photo(upload.read()))
-        except PhotoRejected as exc:
-            form.photos.errors.append(str(exc.message))
-            return render_template("review/entry.html", form=form), 422
-    vehicle = vehicle_by_plate(plate)
-    new = reports.NewReport(
-        category=form.category.data,
-        seen_at=form.seen_at_utc(),
-        place=form.place.data or "",
-        description=form.description.data or "",
-        latitude=form.latitude.data,
-        longitude=form.longitude.data,
-        reporter_name=form.reporter_name.data or "",
-        reporter_phone=form.reporter_phone.data or "",
+    new = form.new_report(
+        photos,
         source=Source.CALL_LETTER,
-        vehicle=vehicle,
-        typed_plate=plate,
-        photos=photos,
+        vehicle=vehicle_by_plate(form.plate.data),
+        typed_plate=form.plate.data,
         note=str(CHANNEL_LABELS.get(form.channel.data, "")),
     )
     entered, receipt = reports.file_report(new, form.submission_id.data, actor=current_user)
-    visible = db.session.execute(
-        select(reports.Report.id).where(
-            reports.Report.id == entered.id,
-            in_case_scope(current_user, reports.Report.unit_id),
-        )
-    ).first()
-    return render_template("review/entered.html", report=entered, receipt=receipt, visible=visible)
+    return render_template(
+        "review/entered.html",
+        report=entered,
+        receipt=receipt,
+        visible=queries.handles(current_user, entered),
+    )
 
 
 @bp.get("/dashboard")

@@ -18,15 +18,37 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from ..fleet.plates import InvalidPlate, normalise_plate
 from ..formutil import choices
 from ..reports.models import CATEGORY_LABELS
+from ..reports.photos import PhotoRejected, ProcessedPhoto, process_photo
+from ..reports.services import NewReport
 from ..timeutil import local_zone, utcnow
 
 MAX_PHOTOS = 3
 RECEIPT_HELP = _l("提交举报后页面上显示的查询码，如 ABCD-EFGH-JKLM-NPQR-STUV")
 
 
-class ReportForm(FlaskForm):
+class PhotoUploads:
+    """For forms with a `photos` field."""
+
+    def processed_photos(self) -> list[ProcessedPhoto]:
+        """Decode and re-encode each upload; the first bad one stops everything, with an
+        error on the photos field."""
+        processed = []
+        files = [f for f in self.photos.data or [] if f and f.filename]
+        for number, upload in enumerate(files, start=1):
+            try:
+                processed.append(process_photo(upload.read()))
+            except PhotoRejected as exc:
+                self.photos.errors.append(
+                    _l("第 %(n)d 张照片：%(reason)s", n=number, reason=str(exc.message))
+                )
+                return []
+        return processed
+
+
+class ReportForm(PhotoUploads, FlaskForm):
     submission_id = HiddenField(validators=[DataRequired(), Length(max=64)])
     category = SelectField(_l("问题类型"), choices=lambda: choices(CATEGORY_LABELS.items()))
     seen_at = DateTimeLocalField(
@@ -89,11 +111,35 @@ class ReportForm(FlaskForm):
     def seen_at_utc(self) -> datetime:
         return self.seen_at.data.replace(tzinfo=local_zone()).astimezone(utcnow().tzinfo)
 
+    def new_report(self, photos: list[ProcessedPhoto], **facts) -> NewReport:
+        """What the form says, as a report to file; facts the form cannot know (the car, the
+        sticker, the source) come from the caller."""
+        matches = getattr(self, "plate_matches", None)
+        return NewReport(
+            category=self.category.data,
+            seen_at=self.seen_at_utc(),
+            place=self.place.data or "",
+            description=self.description.data or "",
+            plate_matches={"yes": True, "no": False}.get(matches.data) if matches else None,
+            latitude=self.latitude.data,
+            longitude=self.longitude.data,
+            reporter_name=self.reporter_name.data or "",
+            reporter_phone=self.reporter_phone.data or "",
+            photos=photos,
+            **facts,
+        )
+
 
 class PlateReportForm(ReportForm):
-    """A report without a sticker: the plate is typed."""
+    """A report without a sticker: the plate is typed (and normalised on validation)."""
 
     plate = StringField(_l("车牌号"), validators=[DataRequired(), Length(max=20)])
+
+    def validate_plate(self, field):
+        try:
+            field.data = normalise_plate(field.data)
+        except InvalidPlate:
+            raise ValidationError(_l("车牌号格式不正确，例如 藏A·12345。")) from None
 
 
 class TrackForm(FlaskForm):
@@ -102,7 +148,7 @@ class TrackForm(FlaskForm):
     )
 
 
-class AddInformationForm(TrackForm):
+class AddInformationForm(PhotoUploads, TrackForm):
     text = TextAreaField(_l("补充说明"), validators=[Length(max=1000)])
     photos = MultipleFileField(_l("补充照片（最多 3 张）"))
 

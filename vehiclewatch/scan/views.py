@@ -9,11 +9,9 @@ from flask_babel import gettext as _
 from ..auth.access import public
 from ..dispatch.queries import sealed_on
 from ..extensions import limiter
-from ..fleet.models import Sticker, Vehicle
-from ..fleet.plates import InvalidPlate, normalise_plate
+from ..fleet.models import Sticker
 from ..fleet.sheets import EIGHT_RULES
 from ..reports import services as reports
-from ..reports.photos import PhotoRejected, process_photo
 from ..reports.protection import new_submission_id
 from ..reports.states import OPEN_STATES, PUBLIC_LABELS, Action, State
 from ..timeutil import local_zone
@@ -60,19 +58,6 @@ def lookup():
     return redirect(url_for("scan.vehicle", token=sticker.token))
 
 
-def _read_photos(field) -> list:
-    """Decode and re-encode each upload; the first bad one stops everything."""
-    processed = []
-    files = [f for f in field.data or [] if f and f.filename]
-    for number, upload in enumerate(files, start=1):
-        try:
-            processed.append(process_photo(upload.read()))
-        except PhotoRejected as exc:
-            field.errors.append(_("第 %(n)d 张照片：%(reason)s", n=number, reason=str(exc.message)))
-            return []
-    return processed
-
-
 def _new_form(form: ReportForm, category: str | None = None) -> None:
     form.submission_id.data = new_submission_id()
     form.seen_at.data = datetime.now(local_zone()).replace(tzinfo=None, second=0, microsecond=0)
@@ -80,31 +65,22 @@ def _new_form(form: ReportForm, category: str | None = None) -> None:
         form.category.data = category
 
 
-def _handle_report(form, *, vehicle: Vehicle | None, sticker: Sticker | None, typed_plate=None):
-    """Validate, read photos, file; render the receipt, or the form with every input kept."""
+def _handle_report(form, sticker: Sticker | None):
+    """Validate, read photos, file; render the receipt, or the form with every input kept.
+    Without a sticker the plate is typed: a confidential car is linked for the officers,
+    and the reporter is told exactly what they would be told about any plate."""
     if form.website.data:
         abort(400)
     if form.validate_on_submit():
         earlier = reports.existing_submission(form.submission_id.data)
-        photos = [] if earlier else _read_photos(form.photos)
+        photos = [] if earlier else form.processed_photos()
         if not form.photos.errors:
-            new = reports.NewReport(
-                category=form.category.data,
-                seen_at=form.seen_at_utc(),
-                place=form.place.data or "",
-                description=form.description.data or "",
-                plate_matches={"yes": True, "no": False}.get(form.plate_matches.data)
-                if sticker
-                else None,
-                latitude=form.latitude.data,
-                longitude=form.longitude.data,
-                reporter_name=form.reporter_name.data or "",
-                reporter_phone=form.reporter_phone.data or "",
-                vehicle=vehicle,
-                sticker=sticker,
-                typed_plate=typed_plate,
-                photos=photos,
-            )
+            if sticker is not None:
+                facts = {"vehicle": sticker.vehicle, "sticker": sticker}
+            else:
+                plate = form.plate.data
+                facts = {"vehicle": queries.vehicle_by_plate(plate), "typed_plate": plate}
+            new = form.new_report(photos, **facts)
             report, receipt = reports.file_report(new, form.submission_id.data)
             return render_template("scan/receipt.html", report=report, receipt=receipt)
     photos_lost = bool(form.errors) and any(f.filename for f in request.files.getlist("photos"))
@@ -124,7 +100,7 @@ def report(token: str):
     form = ReportForm()
     if request.method == "GET":
         _new_form(form, None if sticker.live else "marking")
-    return _handle_report(form, vehicle=sticker.vehicle, sticker=sticker)
+    return _handle_report(form, sticker)
 
 
 @bp.route("/report", methods=["GET", "POST"])
@@ -136,20 +112,7 @@ def report_by_plate():
     if request.method == "GET":
         _new_form(form)
         form.plate.data = request.args.get("plate", "")
-        return _handle_report(form, vehicle=None, sticker=None)
-    try:
-        plate = normalise_plate(form.plate.data or "")
-    except InvalidPlate:
-        plate = None
-        if form.plate.data:
-            form.plate.errors = [_("车牌号格式不正确，例如 藏A·12345。")]
-    if plate is None:
-        form.validate_on_submit()
-        return render_template("scan/report.html", form=form, sticker=None, photos_lost=False), 422
-    # A confidential car is linked for the officers, but the answer is the same as for any plate.
-    return _handle_report(
-        form, vehicle=queries.vehicle_by_plate(plate), sticker=None, typed_plate=plate
-    )
+    return _handle_report(form, None)
 
 
 def _status_page(report, *, message: str | None = None, add_form=None, objection_form=None):
@@ -196,7 +159,7 @@ def add_information():
     report = reports.find_by_receipt(form.receipt.data or "") if form.validate_on_submit() else None
     if report is None:
         return _not_found(TrackForm(formdata=None))
-    photos = _read_photos(form.photos)
+    photos = form.processed_photos()
     if form.photos.errors or not (form.text.data or photos):
         if not form.photos.errors:
             form.text.errors = [_("请填写补充说明或选择照片。")]
