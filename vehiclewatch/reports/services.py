@@ -3,11 +3,11 @@ state), add_information. Nothing else changes a report."""
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -133,18 +133,33 @@ def _round_start(seen_at: datetime):
 
 
 def relink_rounds() -> int:
-    """Re-derive every report's round after the holiday data changed; returns how many moved."""
+    """Re-derive reports' rounds after the holiday data changed; returns how many moved.
+    Only reports in a round now, or seen inside a campaign, can move."""
     campaigns = load_campaigns()
+    margin = timedelta(days=1)  # seen_at is UTC; the campaign's days are local
+    inside = [
+        Report.seen_at.between(
+            datetime.combine(c.start, time(), UTC) - margin,
+            datetime.combine(c.end, time(), UTC) + 2 * margin,
+        )
+        for c in campaigns
+    ]
+    candidates = db.session.execute(
+        select(Report.id, Report.seen_at, Report.round_start).where(
+            or_(Report.round_start.is_not(None), *inside)
+        )
+    ).all()
     moved = 0
-    for report in db.session.execute(select(Report)).scalars():
-        found = round_for(report.seen_at.astimezone(local_zone()).date(), campaigns)
+    for report_id, seen_at, current in candidates:
+        found = round_for(seen_at.astimezone(local_zone()).date(), campaigns)
         start = found.start if found else None
-        if start != report.round_start:
+        if start != current:
             db.session.execute(
                 update(Report.__table__)
-                .where(Report.__table__.c.id == report.id)
+                .where(Report.__table__.c.id == report_id)
                 .values(round_start=start)
             )
+            report = db.session.get(Report, report_id)
             set_committed_value(report, "round_start", start)
             rescore_others([report])
             moved += 1

@@ -7,6 +7,7 @@ for something that does not exist.
 import re
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..fleet.models import Sticker, Vehicle
@@ -18,6 +19,7 @@ def sticker_by_token(token: str) -> Sticker | None:
     return db.session.execute(
         select(Sticker)
         .join(Sticker.vehicle)
+        .options(contains_eager(Sticker.vehicle))  # the page shows the car: one query, not two
         .where(Sticker.token == token.upper(), Vehicle.publicly_marked.is_(True))
     ).scalar_one_or_none()
 
