@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from vehiclewatch.audit import AuditEntry, record, verify_chain
+from vehiclewatch import audit
+from vehiclewatch.audit import SYSTEM, AuditEntry, record, verify_chain
 from vehiclewatch.extensions import db
 
 
@@ -16,7 +17,7 @@ def test_changes_are_recorded_with_before_and_after(org, make_vehicle):
     vehicle = make_vehicle(org["a-jy"], plate="藏B·12345")
     from vehiclewatch.fleet.services import update_vehicle
 
-    update_vehicle(vehicle, colour="红色")
+    update_vehicle(vehicle, colour="红色", actor=audit.SYSTEM)
     last = _entries()[-1]
     assert last.action == "vehicle_updated"
     assert last.object_type == "vehicle" and last.object_id == str(vehicle.id)
@@ -80,8 +81,8 @@ def test_verify_finds_entries_cut_from_the_end(org):
 
 
 def test_entries_chain_in_order(app):
-    first = record("test_event", object_type="thing", object_id=1, after={"n": 1})
-    second = record("test_event", object_type="thing", object_id=2, after={"n": 2})
+    first = record("test_event", object_type="thing", object_id=1, after={"n": 1}, actor=SYSTEM)
+    second = record("test_event", object_type="thing", object_id=2, after={"n": 2}, actor=SYSTEM)
     db.session.commit()
     assert second.prev_hash == first.hash
     assert second.seq == first.seq + 1

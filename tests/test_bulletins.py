@@ -10,16 +10,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from vehiclewatch import audit
 from vehiclewatch.audit import AuditEntry
 from vehiclewatch.bulletins import services
 from vehiclewatch.bulletins.models import Bulletin, BulletinStatus
 from vehiclewatch.bulletins.queries import round_figures
+from vehiclewatch.calendar.rounds import round_for
+from vehiclewatch.calendar.services import add_holiday_period
 from vehiclewatch.campaigns.models import SpotCheckDraw, SpotCheckItem
-from vehiclewatch.campaigns.rounds import round_for
-from vehiclewatch.campaigns.services import add_holiday_period
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.services import issue_sticker
-from vehiclewatch.reports.services import transition
+from vehiclewatch.reports.workflow import transition
 from vehiclewatch.timeutil import to_local, utcnow
 
 SEEN = timedelta(hours=1)
@@ -35,7 +36,7 @@ def seen_at(app):
 def round_key(seen_at):
     """A holiday around the sighting day, entered before any report is filed."""
     day = to_local(seen_at).date()
-    add_holiday_period("春节", day, day + timedelta(days=2), "national", [])
+    add_holiday_period("春节", day, day + timedelta(days=2), "national", [], actor=audit.SYSTEM)
     return round_for(day).key
 
 
@@ -48,7 +49,7 @@ def cars(org, make_vehicle):
         "city": make_vehicle(org["city-ga"], plate="藏A·40001"),
     }
     for car in made.values():
-        issue_sticker(car)
+        issue_sticker(car, actor=audit.SYSTEM)
     return made
 
 

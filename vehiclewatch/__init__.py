@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app)
     _init_login(app)
     _register_blueprints(app)
+    _connect_signals()
     _register_cli(app)
     _register_templates(app)
     _register_errors(app)
@@ -68,6 +69,7 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .bulletins.views import bp as bulletins_bp
+    from .calendar.views import bp as calendar_bp
     from .campaigns.views import bp as campaigns_bp
     from .dispatch.views import bp as dispatch_bp
     from .fleet.views import bp as fleet_bp
@@ -83,11 +85,18 @@ def _register_blueprints(app: Flask) -> None:
         dispatch_bp,
         scan_bp,
         review_bp,
+        calendar_bp,
         campaigns_bp,
         bulletins_bp,
     ):
         app.register_blueprint(bp)
     app.after_request(set_security_headers)
+
+
+def _connect_signals() -> None:
+    from .reports.evidence import connect_signals
+
+    connect_signals()
 
 
 def _register_cli(app: Flask) -> None:

@@ -4,12 +4,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import click
-from flask import has_request_context
 from flask.cli import AppGroup
-from flask_login import current_user
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -76,10 +74,26 @@ def entry_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _current_actor() -> tuple[int | None, str]:
-    if has_request_context() and current_user and current_user.is_authenticated:
-        return current_user.id, current_user.username
-    return None, "public" if has_request_context() else "system"
+@dataclass(frozen=True)
+class Anonymous:
+    """An actor without an account: the public (a citizen) or the system itself."""
+
+    username: str
+    id: None = None
+
+
+SYSTEM = Anonymous("system")  # commands, schedules, imports run by an operator
+PUBLIC = Anonymous("public")  # a citizen on the public pages
+
+
+class Actor(Protocol):
+    """Who did it: a staff account (a User), SYSTEM or PUBLIC."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def username(self) -> str: ...
 
 
 def record(
@@ -90,16 +104,16 @@ def record(
     object_id: Any = None,
     before: Any = None,
     after: Any = None,
-    actor: Any = None,
+    actor: Actor,
 ) -> AuditEntry:
-    """Append an entry in the caller's transaction (it commits with the change it describes)."""
+    """Append an entry in the caller's transaction (it commits with the change it describes).
+    The actor is always named: a User, SYSTEM or PUBLIC."""
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else obj.id
-    if actor is not None:
-        actor_id, actor_name = actor.id, actor.username
-    else:
-        actor_id, actor_name = _current_actor()
+    if actor is None:
+        raise TypeError("audit.record needs an actor: a User, audit.SYSTEM or audit.PUBLIC")
+    actor_id, actor_name = actor.id, actor.username
     head = db.session.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)

@@ -114,3 +114,8 @@ def rescore_with_neighbours(report: Report) -> None:
     """A new report of a car raises the other reports of it within two hours too."""
     rescore(report)
     rescore_others(corroborating(report))
+
+
+def score_parts(report: Report) -> dict[str, int]:
+    """The stored evidence and its points, as shown on the officer's page."""
+    return json.loads(report.score_details or "{}")
