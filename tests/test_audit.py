@@ -52,7 +52,7 @@ def _tamper(sql: str) -> None:
 
 
 def test_verify_passes_on_an_untouched_log(org, runner):
-    count, problem = verify_chain()
+    count, problem, _ = verify_chain()
     assert problem is None and count == len(_entries())
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0
