@@ -1,6 +1,7 @@
 """The audit log: append-only in the database itself, hash-chained (keyed from the marker on),
 verifiable alone and against anchors kept elsewhere."""
 
+import json
 import socket
 from contextlib import contextmanager
 
@@ -313,7 +314,7 @@ def test_a_forged_restore_entry_does_not_explain_a_cut(keyed_app):
     head = _entries()[-1]
     forged = AuditEntry(
         seq=6, at=utcnow(), actor="system", action=RESTORED, prev_hash=head.hash,
-        after='{"entry_count": 5, "head_hash": "%s"}' % head.hash,
+        after=json.dumps({"entry_count": 5, "head_hash": head.hash}),
     )  # fmt: skip
     forged.hash = entry_hash(forged.payload(), DEFAULT_AUDIT_KEY.encode())
     with _behind_the_triggers() as conn:

@@ -269,7 +269,8 @@ def verify_chain(anchors: Sequence[Anchor] = ()) -> ChainCheck:
         if entry.seq != count + 1:
             return ChainCheck(count, ChainProblem(count + 1, "entry missing (sequence gap)"))
         if entry.prev_hash != prev:
-            return ChainCheck(count, ChainProblem(entry.seq, "does not chain to the previous entry"))
+            reason = "does not chain to the previous entry"
+            return ChainCheck(count, ChainProblem(entry.seq, reason))
         keyed = keyed or entry.action == MARKER
         if entry_hash(entry.payload(), key if keyed else None) != entry.hash:
             reason = "content changed after it was written"
