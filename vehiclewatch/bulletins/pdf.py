@@ -173,8 +173,8 @@ def bulletin_pdf(
     if bulletin.audit_anchor:
         story.append(
             Paragraph(
-                f"审定时审计日志锚点（条目数:末条哈希）：{bulletin.audit_anchor}。"
-                "保存本通报者可据此核验审计日志此后未被改写或截断。",
+                "审定时审计日志锚点（条目数:末条哈希），保存本通报者可据此核验审计日志"
+                f'此后未被改写或截断：<br/><font name="Courier">{bulletin.audit_anchor}</font>',
                 s["anchor"],
             )
         )
