@@ -454,3 +454,22 @@ def test_one_bulletin_per_round_and_jurisdiction(round_reports, round_key, org, 
     assert officer.post("/review/bulletins/new/2001-01-01").status_code == 404
     listing = officer.get("/review/bulletins").get_data(as_text=True)
     assert "草稿" in listing
+
+
+def test_an_approved_bulletin_carries_the_audit_head(
+    round_reports, round_key, staff, org, client, runner
+):
+    """Whoever keeps a published bulletin holds an anchor for `audit verify`."""
+    bulletin = services.create_draft(round_key, org["a"], staff["a-officer"])
+    assert bulletin.audit_anchor is None
+    services.approve(bulletin, staff["a-leader"])
+    approval = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "bulletin_approved")
+    ).scalar_one()
+    assert (bulletin.audit_count, bulletin.audit_head) == (approval.seq, approval.hash)
+    services.publish(bulletin, staff["a-leader"])
+    anchor = f"{approval.seq}:{approval.hash}"
+    assert anchor in client.get(f"/bulletins/{bulletin.id}").get_data(as_text=True)
+    assert anchor in _pdf_text(client.get(f"/bulletins/{bulletin.id}.pdf").data)
+    result = runner.invoke(args=["audit", "verify", "--anchor", anchor])
+    assert result.exit_code == 0 and "1 anchors checked" in result.output

@@ -146,6 +146,7 @@ def _server_env(instance: Path, base_url: str, database_url: str) -> dict[str, s
         VEHICLEWATCH_SECRET_KEY=secrets.token_urlsafe(48),
         VEHICLEWATCH_CONTACT_KEYS=Fernet.generate_key().decode(),
         VEHICLEWATCH_RECEIPT_KEY=secrets.token_urlsafe(48),
+        VEHICLEWATCH_AUDIT_KEY=secrets.token_urlsafe(48),
         VEHICLEWATCH_RATELIMIT_STORAGE_URI="memory://",
     )
     return env

@@ -201,7 +201,8 @@ def _one_write() -> Iterator[None]:
 
 
 def approve(bulletin: Bulletin, actor: User, *, expected_version: int | None = None) -> Bulletin:
-    """A leader of the issuing jurisdiction signs off: the figures are frozen as they are now."""
+    """A leader of the issuing jurisdiction signs off: the figures are frozen as they are now,
+    and the audit log's head is recorded on the bulletin."""
     _check_issuing_leader(bulletin, actor)
     _check_version(bulletin, expected_version)
     if bulletin.status != BulletinStatus.DRAFT:
@@ -213,12 +214,15 @@ def approve(bulletin: Bulletin, actor: User, *, expected_version: int | None = N
         bulletin.approved_by = actor
         bulletin.approved_at = utcnow()
         db.session.flush()
-        audit.record(
+        entry = audit.record(
             "bulletin_approved",
             bulletin,
             after={"status": bulletin.status, "figures": asdict(figures)},
             actor=actor,
         )
+        # The head at approval is the approval's own entry: printed on the bulletin, it
+        # anchors the log up to and including this decision.
+        bulletin.audit_count, bulletin.audit_head = entry.seq, entry.hash
     return bulletin
 
 
