@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from .audit import audit_cli
     from .auth.cli import create_user_command
+    from .backup.cli import backup_command, restore_command
     from .campaigns.cli import spot_check_cli
     from .cli import init_command, serve_command
     from .fleet.cli import (
@@ -105,6 +106,8 @@ def _register_cli(app: Flask) -> None:
 
     for command in (
         audit_cli,
+        backup_command,
+        restore_command,
         create_user_command,
         init_command,
         serve_command,

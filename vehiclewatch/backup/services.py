@@ -1,0 +1,307 @@
+"""Backup (a consistent archive of the running instance) and restore (into an empty one,
+checked end to end): the manifest, the key check values, and the order of the steps."""
+
+import hashlib
+import hmac
+import os
+import tempfile
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
+from flask_migrate import upgrade
+
+from .. import audit
+from ..extensions import db
+from ..reports.photos import _fsync_dir
+from ..timeutil import utcnow
+from ..transaction import commit
+from . import archive, database, photos
+from .archive import MANIFEST, PHOTO_PREFIX, ArchiveError
+from .database import DatabaseError
+
+FORMAT_VERSION = 1
+# The fixed text each configured key is proved against: its HMAC (receipt and audit keys)
+# or a Fernet token of it (contact keys) travels in the manifest, never the key.
+KEY_CHECK_LABEL = b"vehiclewatch backup key check v1"
+KEYGEN_HINT = (
+    "make a key pair on a machine the commission keeps (Debian: apt-get install age; "
+    "age-keygen -o vehiclewatch-backup.key), keep the private key file off this server, and "
+    "set VEHICLEWATCH_BACKUP_RECIPIENT to the public key it prints (age1…)"
+)
+
+
+class BackupError(Exception):
+    """Backup or restore refused or failed; the message says why, for the operator."""
+
+
+# Key check values ---------------------------------------------------------------------
+
+
+def _contact_keys() -> list[str]:
+    return [k.strip() for k in str(current_app.config["CONTACT_KEYS"]).split(",") if k.strip()]
+
+
+def _hmac_check(key) -> str:
+    return hmac.new(str(key).encode(), KEY_CHECK_LABEL, hashlib.sha256).hexdigest()
+
+
+def key_checks() -> dict:
+    """Check values for every key the data depends on (the keys themselves never leave)."""
+    checks = {
+        "receipt": _hmac_check(current_app.config["RECEIPT_KEY"]),
+        "contact": [Fernet(key).encrypt(KEY_CHECK_LABEL).decode() for key in _contact_keys()],
+    }
+    if current_app.config.get("AUDIT_KEY"):
+        checks["audit"] = _hmac_check(current_app.config["AUDIT_KEY"])
+    return checks
+
+
+def _opens(token: str, keys: list[Fernet]) -> bool:
+    for key in keys:
+        try:
+            if key.decrypt(token.encode()) == KEY_CHECK_LABEL:
+                return True
+        except InvalidToken:
+            continue
+    return False
+
+
+def check_keys(checks: dict) -> None:
+    """Refuse, naming the setting, when a configured key is not the one the backup's data
+    was made with: its receipts, contacts or audit chain would be unreadable here."""
+    if not hmac.compare_digest(checks["receipt"], _hmac_check(current_app.config["RECEIPT_KEY"])):
+        raise BackupError(
+            "VEHICLEWATCH_RECEIPT_KEY is not the key the backup was made with: no receipt "
+            "issued before it could be looked up; set the old instance's key"
+        )
+    if "audit" in checks:
+        configured = current_app.config.get("AUDIT_KEY")
+        if not configured:
+            raise BackupError(
+                "VEHICLEWATCH_AUDIT_KEY is not set: the backup's audit log is keyed; set the "
+                "old instance's key"
+            )
+        if not hmac.compare_digest(checks["audit"], _hmac_check(configured)):
+            raise BackupError(
+                "VEHICLEWATCH_AUDIT_KEY is not the key the backup was made with: the audit "
+                "log could not be verified; set the old instance's key"
+            )
+    fernets = [Fernet(key) for key in _contact_keys()]
+    for number, token in enumerate(checks["contact"], start=1):
+        if not _opens(token, fernets):
+            raise BackupError(
+                f"VEHICLEWATCH_CONTACT_KEYS lacks key {number} of the {len(checks['contact'])} "
+                "the backup was made with (newest first): reporters' contacts encrypted with "
+                "it could not be read; add the old instance's keys"
+            )
+
+
+# Backup -------------------------------------------------------------------------------
+
+
+def _recipients(encrypted: bool) -> list:
+    if not encrypted:
+        return []
+    configured = str(current_app.config.get("BACKUP_RECIPIENT") or "")
+    try:
+        recipients = archive.parse_recipients(configured)
+    except ArchiveError as exc:
+        raise BackupError(str(exc)) from None
+    if not recipients:
+        raise BackupError(
+            "no VEHICLEWATCH_BACKUP_RECIPIENT is set, so the archive could not be encrypted. "
+            f"To encrypt, {KEYGEN_HINT}. To write it unencrypted (small installs, tests), "
+            "give --unencrypted."
+        )
+    return recipients
+
+
+def backup(path: Path, *, encrypted: bool = True) -> dict:
+    """Write one archive of the database, its photos and a manifest to `path` while the
+    service runs; encrypted to VEHICLEWATCH_BACKUP_RECIPIENT unless told otherwise.
+    Returns the manifest."""
+    recipients = _recipients(encrypted)
+    path = Path(path).absolute()
+    if path.exists():
+        raise BackupError(f"{path} already exists: give a new file name")
+    if not path.parent.is_dir():
+        raise BackupError(f"{path.parent} is not a directory")
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with tempfile.TemporaryDirectory(prefix=".vehiclewatch-backup-", dir=path.parent) as tmp:
+            snap = database.snapshot(Path(tmp))
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                with archive.write_archive(out, recipients) as tar:
+                    database_sha256 = tar.add_path(snap.member, snap.path)
+                    photo_sha256 = {}
+                    for name in snap.facts.photos:
+                        with photos.open_photo(name) as (size, handle):
+                            photo_sha256[name] = tar.add(PHOTO_PREFIX + name, size, handle)
+                    manifest = _manifest(snap, database_sha256, photo_sha256, bool(recipients))
+                    tar.add_json(MANIFEST, manifest)
+                out.flush()
+                os.fsync(out.fileno())
+        os.rename(partial, path)
+        _fsync_dir(path.parent)
+    except FileNotFoundError as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(
+            f"a photo a report names is missing from {photos.location()}: {exc.filename}"
+        ) from None
+    except (ArchiveError, DatabaseError) as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(str(exc)) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    audit.record(
+        "backup_created",
+        object_type="backup",
+        object_id=path.name,
+        after={
+            "encrypted": manifest["encrypted"],
+            "audit_entries": manifest["audit_head"]["seq"],
+            "reports": manifest["tables"].get("report", 0),
+            "photos": len(manifest["photos"]),
+        },
+    )
+    commit()
+    return manifest
+
+
+def _manifest(snap: database.Snapshot, database_sha256: str, photo_sha256: dict, encrypted):
+    return {
+        "format": "vehiclewatch-backup",
+        "format_version": FORMAT_VERSION,
+        "created_at": utcnow().isoformat(),
+        "encrypted": encrypted,
+        "engine": snap.engine,
+        "pg_dump_version": snap.dump_version,
+        "schema_revision": snap.facts.revision,
+        "tables": snap.facts.tables,
+        "audit_head": {"seq": snap.facts.audit_seq, "hash": snap.facts.audit_hash},
+        "database": {"name": snap.member, "sha256": database_sha256},
+        "photos": photo_sha256,
+        "key_checks": key_checks(),
+    }
+
+
+# Restore ------------------------------------------------------------------------------
+
+
+def _require_empty() -> None:
+    rows = database.stored_rows()
+    if rows:
+        listed = ", ".join(f"{name} {count}" for name, count in sorted(rows.items())[:5])
+        raise BackupError(
+            f"restore goes only into an empty instance; this one holds data ({listed}…): "
+            "set DATABASE_URL to a new, empty database"
+        )
+    stored = photos.stored_photos()
+    if stored:
+        raise BackupError(
+            f"restore goes only into an empty instance; {photos.location()} already holds "
+            f"{len(stored)} photos: set VEHICLEWATCH_PHOTO_DIR to an empty directory"
+        )
+
+
+def _script() -> ScriptDirectory:
+    migrate = current_app.extensions["migrate"]
+    return ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory))
+
+
+def _check_manifest(manifest: dict, reader: archive.ArchiveReader) -> None:
+    """The manifest is one this code can restore and the archive holds exactly what it
+    lists, byte for byte."""
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BackupError(
+            f"the archive's format {manifest.get('format_version')} is not the {FORMAT_VERSION} "
+            "this version of vehiclewatch reads"
+        )
+    revision = manifest["schema_revision"]
+    try:
+        _script().get_revision(revision)
+    except CommandError:
+        head = _script().get_current_head()
+        raise BackupError(
+            f"the backup's schema revision {revision} is newer than this code's ({head}): "
+            "restore with the version of vehiclewatch that made it, or a later one"
+        ) from None
+    expected = {MANIFEST, manifest["database"]["name"]}
+    expected |= {PHOTO_PREFIX + name for name in manifest["photos"]}
+    if reader.names() != expected:
+        extra = sorted(reader.names() ^ expected)
+        raise BackupError(
+            f"the archive is damaged: it does not hold what its manifest lists "
+            f"({', '.join(extra[:3])})"
+        )
+    checks = [(manifest["database"]["name"], manifest["database"]["sha256"])]
+    checks += [(PHOTO_PREFIX + name, sha) for name, sha in sorted(manifest["photos"].items())]
+    for name, sha in checks:
+        if not hmac.compare_digest(reader.sha256(name), sha):
+            raise BackupError(f"the archive is damaged: {name} does not match its checksum")
+
+
+def _check_restored(manifest: dict) -> None:
+    """The restored database holds what the manifest says, before any migration runs."""
+    with db.engine.connect() as conn:
+        facts = database.read_facts(conn)
+    head = manifest["audit_head"]
+    if facts.tables != manifest["tables"]:
+        differing = sorted(
+            name
+            for name in set(facts.tables) | set(manifest["tables"])
+            if facts.tables.get(name) != manifest["tables"].get(name)
+        )
+        raise BackupError(f"the restored database does not match the manifest: {differing}")
+    if (facts.audit_seq, facts.audit_hash) != (head["seq"], head["hash"]):
+        raise BackupError("the restored audit head does not match the manifest")
+
+
+def _record_restored(manifest: dict) -> None:
+    """The audit log says from which head it was restored (where the audit log has it)."""
+    record_restored = getattr(audit, "record_restored", None)
+    if record_restored is not None:
+        record_restored(manifest["audit_head"]["seq"], manifest["audit_head"]["hash"])
+        commit()
+
+
+def restore(path: Path, key_file: Path | None = None) -> dict:
+    """Restore an archive into this (empty) instance: check the manifest, every checksum
+    and every key before anything is written, then the photos, the database, the
+    migrations up to this code's head. Returns the manifest."""
+    path = Path(path)
+    _require_empty()
+    with tempfile.TemporaryDirectory(prefix="vehiclewatch-restore-") as tmp:
+        staging = Path(tmp)
+        try:
+            plain = path
+            if archive.is_encrypted(path):
+                plain = staging / "archive.tar"
+                archive.decrypt(path, key_file, plain)
+            with archive.open_archive(plain) as reader:
+                manifest = reader.manifest()
+                _check_manifest(manifest, reader)
+                check_keys(manifest["key_checks"])
+                dump = staging / manifest["database"]["name"]
+                reader.extract(manifest["database"]["name"], dump)
+                written = photos.put_photos(
+                    (name, reader.open(PHOTO_PREFIX + name)) for name in sorted(manifest["photos"])
+                )
+            try:
+                database.restore(dump, manifest["engine"], manifest["pg_dump_version"])
+            except BaseException:
+                photos.remove_photos(written)
+                raise
+        except (ArchiveError, DatabaseError) as exc:
+            raise BackupError(str(exc)) from None
+        except (KeyError, TypeError, AttributeError):
+            raise BackupError(f"{path} is not a vehiclewatch backup or is damaged") from None
+    _check_restored(manifest)
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    _record_restored(manifest)
+    return manifest
