@@ -193,10 +193,14 @@ class ArchiveReader:
 @contextmanager
 def open_archive(path: Path) -> Iterator[ArchiveReader]:
     """Read a plain archive; a file that is no tar, or a cut one, is refused."""
+    damaged = f"{path} is not a vehiclewatch backup or is damaged"
     try:
         tar = tarfile.open(path, mode="r:")  # noqa: SIM115 (closed by the with below)
-        reader = ArchiveReader(path, tar)
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise ArchiveError(f"{path} is not a vehiclewatch backup or is damaged ({exc})") from None
+        raise ArchiveError(f"{damaged} ({exc})") from None
     with tar:
+        try:
+            reader = ArchiveReader(path, tar)
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise ArchiveError(f"{damaged} ({exc})") from None
         yield reader
