@@ -40,63 +40,60 @@ class BackupError(Exception):
 # Key check values ---------------------------------------------------------------------
 
 
-def _contact_keys() -> list[str]:
-    return [k.strip() for k in str(current_app.config["CONTACT_KEYS"]).split(",") if k.strip()]
+KEY_SETTINGS = {  # check value → the setting it proves, and what a wrong key would cost
+    "receipt": ("RECEIPT_KEY", "no receipt issued before the backup could be looked up"),
+    "contact": ("CONTACT_KEYS", "reporters' contacts encrypted with it could not be read"),
+    "audit": ("AUDIT_KEY", "the audit log could not be verified"),
+}
 
 
-def _hmac_check(key) -> str:
-    return hmac.new(str(key).encode(), KEY_CHECK_LABEL, hashlib.sha256).hexdigest()
+def _keys(setting: str) -> list[str]:
+    """A key setting as a list, newest first (one key, or several separated by commas)."""
+    return [k.strip() for k in str(current_app.config.get(setting) or "").split(",") if k.strip()]
 
 
-def key_checks() -> dict:
+def _hmac_check(key: str) -> str:
+    return hmac.new(key.encode(), KEY_CHECK_LABEL, hashlib.sha256).hexdigest()
+
+
+def _fits(kind: str, check: str, key: str) -> bool:
+    if kind != "contact":
+        return hmac.compare_digest(check, _hmac_check(key))
+    try:
+        return Fernet(key).decrypt(check.encode()) == KEY_CHECK_LABEL
+    except InvalidToken:
+        return False
+
+
+def key_checks() -> dict[str, list[str]]:
     """Check values for every key the data depends on (the keys themselves never leave)."""
     checks = {
-        "receipt": _hmac_check(current_app.config["RECEIPT_KEY"]),
-        "contact": [Fernet(key).encrypt(KEY_CHECK_LABEL).decode() for key in _contact_keys()],
+        "receipt": [_hmac_check(key) for key in _keys("RECEIPT_KEY")],
+        "contact": [Fernet(key).encrypt(KEY_CHECK_LABEL).decode() for key in _keys("CONTACT_KEYS")],
     }
-    if current_app.config.get("AUDIT_KEY"):
-        checks["audit"] = _hmac_check(current_app.config["AUDIT_KEY"])
+    if _keys("AUDIT_KEY"):
+        checks["audit"] = [_hmac_check(key) for key in _keys("AUDIT_KEY")]
     return checks
 
 
-def _opens(token: str, keys: list[Fernet]) -> bool:
-    for key in keys:
-        try:
-            if key.decrypt(token.encode()) == KEY_CHECK_LABEL:
-                return True
-        except InvalidToken:
-            continue
-    return False
-
-
-def check_keys(checks: dict) -> None:
-    """Refuse, naming the setting, when a configured key is not the one the backup's data
-    was made with: its receipts, contacts or audit chain would be unreadable here."""
-    if not hmac.compare_digest(checks["receipt"], _hmac_check(current_app.config["RECEIPT_KEY"])):
-        raise BackupError(
-            "VEHICLEWATCH_RECEIPT_KEY is not the key the backup was made with: no receipt "
-            "issued before it could be looked up; set the old instance's key"
-        )
-    if "audit" in checks:
-        configured = current_app.config.get("AUDIT_KEY")
-        if not configured:
-            raise BackupError(
-                "VEHICLEWATCH_AUDIT_KEY is not set: the backup's audit log is keyed; set the "
-                "old instance's key"
-            )
-        if not hmac.compare_digest(checks["audit"], _hmac_check(configured)):
-            raise BackupError(
-                "VEHICLEWATCH_AUDIT_KEY is not the key the backup was made with: the audit "
-                "log could not be verified; set the old instance's key"
-            )
-    fernets = [Fernet(key) for key in _contact_keys()]
-    for number, token in enumerate(checks["contact"], start=1):
-        if not _opens(token, fernets):
-            raise BackupError(
-                f"VEHICLEWATCH_CONTACT_KEYS lacks key {number} of the {len(checks['contact'])} "
-                "the backup was made with (newest first): reporters' contacts encrypted with "
-                "it could not be read; add the old instance's keys"
-            )
+def check_keys(checks: dict[str, list[str]]) -> None:
+    """Refuse, naming the setting, when a key the backup's data was made with is not
+    configured here: its receipts, contacts or audit chain would be unreadable."""
+    for kind, (setting, cost) in KEY_SETTINGS.items():
+        needed, configured = checks.get(kind, []), _keys(setting)
+        if needed and not configured:
+            raise BackupError(f"VEHICLEWATCH_{setting} is not set: {cost}; set the old instance's")
+        for number, check in enumerate(needed, start=1):
+            if not any(_fits(kind, check, key) for key in configured):
+                which = (
+                    "the key"
+                    if len(needed) == 1
+                    else f"key {number} of the {len(needed)} (newest first)"
+                )
+                raise BackupError(
+                    f"VEHICLEWATCH_{setting} does not hold {which} the backup was made with: "
+                    f"{cost}; set the old instance's"
+                )
 
 
 # Backup -------------------------------------------------------------------------------
