@@ -18,7 +18,6 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from vehiclewatch import create_app
 from vehiclewatch.audit import AuditEntry
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.services import issue_sticker
@@ -26,7 +25,7 @@ from vehiclewatch.reports.models import Report, ReportPhoto
 from vehiclewatch.reports.services import photo_dir
 from vehiclewatch.timeutil import local_zone
 
-from .conftest import BASE_CONFIG, PASSWORD, POSTGRES_URL, AuthActions, IsolatedClient
+from .conftest import PASSWORD, POSTGRES_URL, AuthActions
 from .conftest import _pg_admin_engine as pg_admin_engine
 from .test_photos_helpers import jpeg_bytes
 
@@ -100,39 +99,34 @@ def seeded(app, org, make_user, make_vehicle) -> Seeded:
 
 
 @pytest.fixture
-def fresh_instance(tmp_path):
+def fresh_instance(make_app, tmp_path):
     """A new instance on a new database (PostgreSQL: a uniquely named one, dropped after)
     with its own photo directory; `initialised` runs the migrations first, as `init` would."""
-    apps, databases = [], []
+    databases = []
 
     def factory(initialised: bool = False, **config):
-        n = len(apps)
+        n = len(databases)
         if POSTGRES_URL:
             url, admin = pg_admin_engine()
             name = f"vw_restore_{os.getpid()}_{uuid.uuid4().hex[:8]}"
             with admin.connect() as conn:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
             admin.dispose()
-            databases.append(name)
             uri = url.set(database=name).render_as_string(hide_password=False)
         else:
-            uri = f"sqlite:///{tmp_path}/fresh-{n}.sqlite3"
-        settings = {"SQLALCHEMY_DATABASE_URI": uri, "PHOTO_DIR": str(tmp_path / f"photos-{n}")}
-        app = create_app(BASE_CONFIG | settings | config)
-        app.instance_path = str(tmp_path / f"instance-{n}")
-        app.test_client_class = IsolatedClient
-        apps.append(app)
+            name = f"fresh-{n}"
+            uri = f"sqlite:///{tmp_path}/{name}.sqlite3"
+        databases.append(name)
+        app = make_app(
+            SQLALCHEMY_DATABASE_URI=uri, PHOTO_DIR=str(tmp_path / f"photos-{n}"), **config
+        )
         if initialised:
             with app.app_context():
                 upgrade(directory=app.extensions["migrate"].directory)
         return app
 
     yield factory
-    for app in apps:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    if databases:
+    if POSTGRES_URL and databases:
         _, admin = pg_admin_engine()
         with admin.connect() as conn:
             for name in databases:
