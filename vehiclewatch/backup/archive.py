@@ -117,7 +117,7 @@ def write_archive(out: BinaryIO, recipients: list) -> Iterator[ArchiveWriter]:
         with os.fdopen(write_fd, "wb") as pipe, tarfile.open(fileobj=pipe, mode="w|") as tar:
             yield ArchiveWriter(tar)
     except BrokenPipeError:
-        pass  # the encrypting thread stopped; its error is raised below
+        failures.append(BrokenPipeError("the encryption stopped reading"))
     finally:
         worker.join()
     if failures:

@@ -61,6 +61,8 @@ def _row_counts(conn: sa.Connection) -> dict[str, int]:
 
 
 def read_facts(conn: sa.Connection) -> Facts:
+    if not sa.inspect(conn).has_table(VERSION_TABLE):
+        raise DatabaseError("the database holds no vehiclewatch schema: nothing to back up")
     counts = _row_counts(conn)
     revision = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one()
     head = conn.execute(sa.select(AuditHead.seq, AuditHead.last_hash)).one()
@@ -112,6 +114,8 @@ def _sqlite_path() -> str:
 
 
 def _sqlite_snapshot(staging: Path) -> Snapshot:
+    if not Path(_sqlite_path()).is_file():
+        raise DatabaseError(f"there is no database at {_sqlite_path()}: nothing to back up")
     target = staging / SQLITE_MEMBER
     # One step: the copy is taken in a single read transaction, so it is consistent
     # while the service goes on writing (WAL lets writers proceed meanwhile).

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
@@ -127,6 +128,7 @@ def backup(path: Path, *, encrypted: bool = True) -> dict:
     if not path.parent.is_dir():
         raise BackupError(f"{path.parent} is not a directory")
     partial = path.with_name(path.name + ".partial")
+    taken_at = utcnow()
     try:
         with tempfile.TemporaryDirectory(prefix=".vehiclewatch-backup-", dir=path.parent) as tmp:
             snap = database.snapshot(Path(tmp))
@@ -134,26 +136,19 @@ def backup(path: Path, *, encrypted: bool = True) -> dict:
             with os.fdopen(fd, "wb") as out:
                 with archive.write_archive(out, recipients) as tar:
                     database_sha256 = tar.add_path(snap.member, snap.path)
-                    photo_sha256 = {}
-                    for name in snap.facts.photos:
-                        with photos.open_photo(name) as (size, handle):
-                            photo_sha256[name] = tar.add(PHOTO_PREFIX + name, size, handle)
-                    manifest = _manifest(snap, database_sha256, photo_sha256, bool(recipients))
+                    photo_sha256 = {name: _add_photo(tar, name) for name in snap.facts.photos}
+                    manifest = _manifest(
+                        snap, taken_at, bool(recipients), database_sha256, photo_sha256
+                    )
                     tar.add_json(MANIFEST, manifest)
                 out.flush()
                 os.fsync(out.fileno())
         os.rename(partial, path)
         _fsync_dir(path.parent)
-    except FileNotFoundError as exc:
+    except BaseException as exc:
         partial.unlink(missing_ok=True)
-        raise BackupError(
-            f"a photo a report names is missing from {photos.location()}: {exc.filename}"
-        ) from None
-    except (ArchiveError, DatabaseError) as exc:
-        partial.unlink(missing_ok=True)
-        raise BackupError(str(exc)) from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
+        if isinstance(exc, ArchiveError | DatabaseError):
+            raise BackupError(str(exc)) from None
         raise
     audit.record(
         "backup_created",
@@ -170,11 +165,27 @@ def backup(path: Path, *, encrypted: bool = True) -> dict:
     return manifest
 
 
-def _manifest(snap: database.Snapshot, database_sha256: str, photo_sha256: dict, encrypted):
+def _add_photo(tar: archive.ArchiveWriter, name: str) -> str:
+    try:
+        with photos.open_photo(name) as (size, handle):
+            return tar.add(PHOTO_PREFIX + name, size, handle)
+    except FileNotFoundError:
+        raise BackupError(
+            f"photo {name}, which a report names, is missing from {photos.location()}"
+        ) from None
+
+
+def _manifest(
+    snap: database.Snapshot,
+    taken_at: datetime,
+    encrypted: bool,
+    database_sha256: str,
+    photo_sha256: dict[str, str],
+) -> dict:
     return {
         "format": "vehiclewatch-backup",
         "format_version": FORMAT_VERSION,
-        "created_at": utcnow().isoformat(),
+        "created_at": taken_at.isoformat(),
         "encrypted": encrypted,
         "engine": snap.engine,
         "pg_dump_version": snap.dump_version,
