@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import pyrage
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 
 from vehiclewatch.audit import AuditEntry
@@ -381,3 +382,26 @@ def test_pg_dump_older_than_the_server_is_refused_naming_the_package(
     assert f"pg_dump is version 9, older than the {server}" in refused.output
     assert f"install postgresql-client-{server}" in refused.output
     assert not (tmp_path / "nightly.tar").exists()
+
+
+def test_an_archive_of_an_older_schema_is_migrated_to_this_codes(
+    make_app, fresh_instance, tmp_path
+):
+    from flask_migrate import downgrade
+
+    older = make_app()
+    with older.app_context():
+        directory = older.extensions["migrate"].directory
+        downgrade(directory=directory, revision="-1")
+        previous = db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    archive = tmp_path / "older.tar"
+    assert cli(older, "backup", archive, "--unencrypted").exit_code == 0
+    target = fresh_instance()
+    restored = cli(target, "restore", archive)
+    assert restored.exit_code == 0, restored.output
+    with target.app_context():
+        now = db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        head = ScriptDirectory.from_config(
+            target.extensions["migrate"].migrate.get_config(directory)
+        ).get_current_head()
+    assert previous != head and now == head
