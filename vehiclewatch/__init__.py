@@ -102,6 +102,7 @@ def _connect_signals() -> None:
 def _register_cli(app: Flask) -> None:
     from .audit import audit_cli
     from .auth.cli import create_user_command
+    from .backup.cli import backup_command, restore_command
     from .campaigns.cli import spot_check_cli
     from .cli import init_command, serve_command
     from .fleet.cli import (
@@ -114,6 +115,8 @@ def _register_cli(app: Flask) -> None:
 
     for command in (
         audit_cli,
+        backup_command,
+        restore_command,
         create_user_command,
         init_command,
         serve_command,

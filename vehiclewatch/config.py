@@ -36,6 +36,8 @@ class Defaults:
     CJK_FONT_PATH = None
     # Report photos live outside static/; default: <instance>/photos.
     PHOTO_DIR = None
+    # age public keys (age1…, comma-separated) that `backup` encrypts archives to.
+    BACKUP_RECIPIENT = None
     IDLE_TIMEOUT_MINUTES = 30
     LOGIN_FAILURE_LIMIT = 5
     LOGIN_FAILURE_WINDOW_SECONDS = 60
