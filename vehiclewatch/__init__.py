@@ -8,6 +8,7 @@ from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .clients import trust_proxies
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -32,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(asset_dir("static")),
     )
     load_config(app, test_config)
+    trust_proxies(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)

@@ -20,6 +20,7 @@ from ..fleet.models import Sticker, Vehicle
 from ..timeutil import local_zone, utcnow
 from ..transaction import commit
 from . import protection
+from .bursts import mark_burst
 from .models import Category, Report, ReportEvent, ReportPhoto, Source
 from .photos import ProcessedPhoto, remove_photo_files, stored_names, write_photo_files
 from .scoring import rescore, rescore_others, rescore_with_neighbours
@@ -217,6 +218,7 @@ def file_report(
             db.session.execute(
                 select(Vehicle.id).where(Vehicle.id == new.vehicle.id).with_for_update()
             )
+        mark_burst(report)
         db.session.add(report)
         db.session.flush()
         db.session.add(
