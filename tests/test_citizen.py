@@ -258,7 +258,8 @@ def test_honeypot_is_refused(client, car):
     assert response.status_code == 400 and _count() == 0
 
 
-def test_tracking_is_throttled(client, car):
+def test_tracking_is_throttled(app, client, car):
+    app.config["TRACK_RATE_LIMIT"] = "20/minute"
     codes = [
         client.post("/track", data={"receipt": f"AAAA-AAAA-AAAA-AAAA-AA{n:02d}"}).status_code
         for n in range(21)
@@ -370,7 +371,8 @@ def test_rate_limits_are_shared_through_redis(make_app, car):
         pytest.skip("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
     storage = "redis://127.0.0.1:6379"
     prefix = f"vw-test-{datetime.now().timestamp()}"
-    workers = [make_app(RATELIMIT_STORAGE_URI=storage, RATELIMIT_KEY_PREFIX=prefix) for _ in "ab"]
+    config = {"RATELIMIT_STORAGE_URI": storage, "RATELIMIT_KEY_PREFIX": prefix}
+    workers = [make_app(TRACK_RATE_LIMIT="20/minute", **config) for _ in "ab"]
     codes = []
     for n in range(21):
         client = workers[n % 2].test_client()
