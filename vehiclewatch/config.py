@@ -37,6 +37,10 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
+    # Over HTTPS Flask-WTF would demand a same-site Referer, which our pages never send
+    # (Referrer-Policy: no-referrer, so a sticker token cannot leak); the form's CSRF token
+    # and SameSite cookies do the work.
+    WTF_CSRF_SSL_STRICT = False
     RATELIMIT_STORAGE_URI = "memory://"
     # Proxy hops whose X-Forwarded-For/-Proto/-Host are believed; 0 ignores those headers.
     TRUSTED_PROXIES = 0

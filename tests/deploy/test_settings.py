@@ -2,7 +2,6 @@
 systemd unit uses only settings the template defines."""
 
 import re
-from pathlib import Path
 
 from vehiclewatch import PACKAGE_DIR
 from vehiclewatch.config import Defaults
