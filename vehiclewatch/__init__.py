@@ -97,6 +97,7 @@ def _register_cli(app: Flask) -> None:
     from .auth.cli import create_user_command
     from .campaigns.cli import spot_check_cli
     from .cli import init_command, serve_command
+    from .demo import demo_command
     from .fleet.cli import (
         export_vehicles_command,
         import_vehicles_command,
@@ -108,6 +109,7 @@ def _register_cli(app: Flask) -> None:
     for command in (
         audit_cli,
         create_user_command,
+        demo_command,
         init_command,
         serve_command,
         export_vehicles_command,
