@@ -5,7 +5,6 @@ from pathlib import Path
 
 import click
 import pytest
-
 from sqlalchemy import make_url, select
 
 from vehiclewatch.demo import demo_base_url, lan_address, prepare, reset_database
