@@ -19,6 +19,8 @@ ENVIRON_READ = re.compile(r'os\.environ(?:\.get\(\s*|\[)"([A-Z][A-Z0-9_]+)"')
 RENAMED = {"SQLALCHEMY_DATABASE_URI": "DATABASE_URL"}
 # Read by gunicorn's command line in the systemd unit, not by the application.
 SERVER_SETTINGS = {"WEB_CONCURRENCY"}
+# Set by Werkzeug's reloader for its child process (the demo), never by a person.
+NOT_SETTINGS = {"WERKZEUG_RUN_MAIN"}
 
 
 def _template_names() -> set[str]:
@@ -36,7 +38,7 @@ def settings_the_code_reads() -> set[str]:
         for match in CONFIG_READ.finditer(text):
             names.add(_setting(match.group(1) or match.group(2)))
         names.update(ENVIRON_READ.findall(text))
-    return names
+    return names - NOT_SETTINGS
 
 
 def test_the_template_lists_every_setting_the_code_reads_and_no_other():

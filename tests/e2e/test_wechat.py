@@ -28,40 +28,36 @@ def _photos_of(server, description: str) -> list[tuple]:
     )
 
 
-def test_wechat_scan_and_report_with_a_photo(new_context, playwright_instance, server, tmp_path):
-    token = sticker_token(server, "ds-ny", 2)
-    page = _wechat(new_context, playwright_instance).new_page()
-    assert "MicroMessenger" in page.evaluate("navigator.userAgent")
+def _scan_and_report(page, token: str, category: str, description: str, photo_path) -> None:
+    """From the scan page, tap 我要举报, fill the form with a photo, send, get a receipt."""
     page.goto(f"/v/{token}")
     expect(page.locator("section.identity .label")).to_have_text("公务用车监督码")
-    shot(page, "wechat-scan")
     page.get_by_role("link", name="我要举报").tap()
     page.wait_for_url(f"**/v/{token}/report")
-    page.select_option("select[name=category]", "entertainment")
-    page.fill("input[name=place]", "某农家乐门口")
-    page.fill("textarea[name=description]", "微信里扫码举报：公车停在农家乐。")
-    page.set_input_files("input[name=photos]", photo(tmp_path))
-    shot(page, "wechat-report-form")
+    page.select_option("select[name=category]", category)
+    page.fill("textarea[name=description]", description)
+    page.set_input_files("input[name=photos]", photo_path)
     page.get_by_role("button", name="提交举报").tap()
     expect(page.locator("#receipt")).to_have_text(RECEIPT)
+
+
+def test_wechat_scan_and_report_with_a_photo(new_context, playwright_instance, server, tmp_path):
+    page = _wechat(new_context, playwright_instance).new_page()
+    assert "MicroMessenger" in page.evaluate("navigator.userAgent")
+    text = "微信里扫码举报：公车停在农家乐。"
+    _scan_and_report(
+        page, sticker_token(server, "ds-ny", 2), "entertainment", text, photo(tmp_path)
+    )
     shot(page, "wechat-receipt")
-    assert _photos_of(server, "微信里扫码举报：公车停在农家乐。") == [("entertainment", 1)]
+    assert _photos_of(server, text) == [("entertainment", 1)]
 
 
 def test_wechat_without_javascript(new_context, playwright_instance, server, tmp_path):
-    token = sticker_token(server, "ds-ny", 3)
     page = _wechat(new_context, playwright_instance, java_script_enabled=False).new_page()
-    page.goto(f"/v/{token}")
-    page.get_by_role("link", name="我要举报").tap()
-    page.wait_for_url(f"**/v/{token}/report")
-    expect(page.locator("#use-location")).to_be_hidden()
-    page.select_option("select[name=category]", "private_use")
-    page.fill("textarea[name=description]", "微信无脚本：公车接送孩子。")
-    page.set_input_files("input[name=photos]", photo(tmp_path))
-    page.get_by_role("button", name="提交举报").tap()
-    expect(page.locator("#receipt")).to_have_text(RECEIPT)
+    text = "微信无脚本：公车接送孩子。"
+    _scan_and_report(page, sticker_token(server, "ds-ny", 3), "private_use", text, photo(tmp_path))
     shot(page, "wechat-nojs-receipt")
-    assert _photos_of(server, "微信无脚本：公车接送孩子。") == [("private_use", 1)]
+    assert _photos_of(server, text) == [("private_use", 1)]
 
 
 def test_location_button_only_in_a_secure_context(
