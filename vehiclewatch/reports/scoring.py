@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from ..dispatch.queries import dispatch_evidence
 from ..extensions import db
 from ..timeutil import utcnow
+from .bursts import same_car
 from .models import Report
 
 POINTS = {
@@ -38,18 +39,17 @@ MAX_CORROBORATING = 3
 
 
 def corroborating(report: Report) -> list[Report]:
-    """Other reports of the same car seen within two hours of this one."""
-    if report.vehicle_id is not None:
-        same_car = Report.vehicle_id == report.vehicle_id
-    elif report.typed_plate:
-        same_car = Report.typed_plate == report.typed_plate
-    else:
+    """Other reports of the same car seen within two hours of this one. Reports of a burst
+    neither give nor get corroboration: a flood must not raise or bury anything."""
+    car = same_car(report)
+    if car is None or report.burst:
         return []
     return list(
         db.session.execute(
             select(Report).where(
-                same_car,
+                car,
                 Report.id != report.id,
+                Report.burst.is_(False),
                 Report.seen_at.between(
                     report.seen_at - CORROBORATION_WINDOW, report.seen_at + CORROBORATION_WINDOW
                 ),

@@ -3,7 +3,7 @@ the manual look-up, and tracking by receipt."""
 
 from datetime import datetime
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import audit
@@ -23,16 +23,17 @@ from .forms import AddInformationForm, ObjectionForm, TrackForm
 
 bp = Blueprint("scan", __name__)
 
-per_vehicle = limiter.limit(
-    "60/hour", methods=["POST"], key_func=lambda: "vehicle:" + request.view_args["token"].upper()
+# Per client address; a flood of one car from many addresses is marked, not refused
+# (reports.bursts). The figures come from configuration.
+per_client = limiter.limit(lambda: current_app.config["REPORT_RATE_LIMIT"], methods=["POST"])
+tracking = limiter.shared_limit(
+    lambda: current_app.config["TRACK_RATE_LIMIT"], scope="track", methods=["POST"]
 )
-per_client = limiter.limit("10/hour;30/day", methods=["POST"])
-tracking = limiter.shared_limit("20/minute", scope="track", methods=["POST"])
 
 
 @bp.get("/v/<token>")
 @public
-@limiter.limit("120/minute")
+@limiter.limit(lambda: current_app.config["SCAN_RATE_LIMIT"])
 def vehicle(token: str):
     sticker = queries.sticker_by_token(token)
     if sticker is None:
@@ -50,7 +51,7 @@ def vehicle(token: str):
 
 @bp.get("/v")
 @public
-@limiter.limit("30/minute")
+@limiter.limit("120/minute")
 def lookup():
     text = request.args.get("q", "").strip()
     if not text:
@@ -95,7 +96,6 @@ def _handle_report(form, sticker: Sticker | None):
 @bp.route("/v/<token>/report", methods=["GET", "POST"])
 @public
 @per_client
-@per_vehicle
 def report(token: str):
     sticker = queries.sticker_by_token(token)
     if sticker is None:
