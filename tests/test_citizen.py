@@ -14,7 +14,7 @@ from vehiclewatch import audit
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.services import issue_sticker
 from vehiclewatch.reports import workflow
-from vehiclewatch.reports.models import Report, ReportPhoto
+from vehiclewatch.reports.models import Report, ReportPhoto, Source
 from vehiclewatch.reports.photostore import photo_dir
 from vehiclewatch.reports.states import Action, State
 from vehiclewatch.timeutil import local_zone
@@ -290,6 +290,7 @@ def test_report_by_typed_plate_reaches_the_cars_officers(client, car, org, make_
     report = db.session.execute(select(Report)).scalar_one()
     assert report.vehicle_id == secret.id and report.unit_id == org["a-jw"].id
     assert report.plate_matches is None
+    assert report.source == Source.MANUAL  # typed, not scanned: 手工录入
     page = client.get("/report").get_data(as_text=True)
     data = _report_data(page, plate="藏B99999")
     del data["plate_matches"]
