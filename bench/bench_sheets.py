@@ -41,7 +41,7 @@ def _faces(count: int):
 
 
 def _reference(path: str, faces) -> None:
-    """The PERFORMANCE.md baseline: every module a canvas.rect, every text a drawString."""
+    """The naive baseline: every module a canvas.rect, every text a drawString."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 

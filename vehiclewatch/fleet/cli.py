@@ -18,7 +18,7 @@ from .services import (
     import_vehicles,
     print_stickers,
 )
-from .sheets import DEFAULT_LAYOUT, LAYOUTS
+from .sheets import DEFAULT_LAYOUT, LAYOUTS, InvalidSheet
 
 
 @click.command("import-vehicles")
@@ -78,7 +78,7 @@ def print_stickers_command(unit_code, layout, start, needs_reprint, back, out) -
             )
     except NothingToPrint:
         raise click.ClickException("no vehicle in the selection can carry a sticker") from None
-    except ValueError as exc:
+    except InvalidSheet as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"font: {result.font.description}")
     click.echo(f"wrote {result.stickers} stickers on {result.pages} pages ({layout}) to {out}")

@@ -33,7 +33,7 @@ from .forms import (
     VehicleForm,
 )
 from .models import CATEGORY_LABELS, STATUS_LABELS, Vehicle
-from .sheets import LAYOUTS
+from .sheets import LAYOUTS, InvalidSheet
 
 bp = Blueprint("fleet", __name__, url_prefix="/fleet")
 
@@ -280,7 +280,7 @@ def print_stickers():
             )
         except services.NothingToPrint:
             flash(_("所选范围内没有可打印监督码的车辆（涉密和已处置车辆不发码）。"), "error")
-        except ValueError as exc:
+        except InvalidSheet as exc:
             flash(str(exc), "error")
         else:
             return Response(
