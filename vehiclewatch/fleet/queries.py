@@ -4,7 +4,7 @@ from flask import abort
 from sqlalchemy import func, select
 
 from ..auth.models import Unit, User
-from ..auth.scope import in_fleet_scope
+from ..auth.scope import in_fleet_scope, subtree_ids
 from ..extensions import db
 from .models import Sticker, Vehicle
 from .plates import plate_search_key
@@ -28,10 +28,7 @@ def vehicle_query(user: User, *, q="", unit_id=None, category="", status="", rep
         key = plate_search_key(q)
         query = query.where(func.replace(Vehicle.plate, "·", "").contains(key, autoescape=True))
     if unit_id:
-        unit = db.session.get(Unit, unit_id)
-        if unit is not None:
-            subtree = select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))
-            query = query.where(Vehicle.unit_id.in_(subtree))
+        query = query.where(Vehicle.unit_id.in_(subtree_ids(db.session.get(Unit, unit_id))))
     if category:
         query = query.where(Vehicle.category == category)
     if status:

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 
 from .. import audit
 from ..auth.models import Unit
-from ..auth.scope import fleet_unit_ids, in_fleet_scope
+from ..auth.scope import fleet_unit_ids, in_fleet_scope, subtree_ids
 from ..extensions import db
 from ..timeutil import utcnow
 from ..transaction import atomic
@@ -413,8 +413,7 @@ def selected_vehicle_ids(selection: Selection, actor: audit.Actor):
         query = query.where(in_fleet_scope(actor, Vehicle.unit_id))
     if selection.unit_id:
         unit = db.session.get(Unit, selection.unit_id)
-        subtree = select(Unit.id).where(Unit.path.startswith(unit.path if unit else "\0"))
-        query = query.where(Vehicle.unit_id.in_(subtree))
+        query = query.where(Vehicle.unit_id.in_(subtree_ids(unit)))
     if selection.vehicle_ids:
         query = query.where(Vehicle.id.in_(selection.vehicle_ids))
     if selection.needs_reprint:
