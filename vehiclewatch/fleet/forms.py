@@ -2,7 +2,6 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -41,10 +40,6 @@ class VehicleForm(FlaskForm):
 
 class RetireForm(FlaskForm):
     reason = StringField(_l("处置原因"), validators=[DataRequired(), Length(max=200)])
-
-
-class ImportForm(FlaskForm):
-    file = FileField(_l("车辆表（CSV 或 .xlsx）"), validators=[FileRequired()])
 
 
 class IssueStickerForm(FlaskForm):

@@ -13,7 +13,7 @@ from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFName, PDFStream
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from .fonts import CjkFont, cjk_font
+from ..fonts import CjkFont, cjk_font
 from .qr import QUIET_ZONE, dark_runs
 
 TITLE = "公务用车监督码"
