@@ -57,6 +57,7 @@ EXPECTED = {
     "fleet.reissue_sticker": {"fleet_admin"},
     "fleet.download_sticker": {"fleet_admin"},
     "fleet.print_stickers": {"fleet_admin"},
+    "fleet.print_queue": {"fleet_admin"},
     "dispatch.trips": {"fleet_admin"},
     "dispatch.new_trip": {"fleet_admin"},
     "dispatch.import_trips": {"fleet_admin"},

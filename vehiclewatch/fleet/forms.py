@@ -56,7 +56,7 @@ class ReissueForm(FlaskForm):
 
 class PrintForm(FlaskForm):
     unit_id = SelectField(_l("单位（含下级单位）"), coerce=int)
-    needs_reprint = BooleanField(_l("只打印“需重印”的监督码"))
+    needs_reprint = BooleanField(_l("只打印待打印的监督码（从未打印过，或标记为“需重印”）"))
     vehicle = SelectMultipleField(_l("选定车辆"), coerce=int, validate_choice=False)
     layout = SelectField(_l("标签纸规格"))
     start = IntegerField(

@@ -1,7 +1,8 @@
 """Reads for vehicles, always through the viewer's scope."""
 
 from flask import abort
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from ..auth.models import Unit, User
 from ..auth.scope import in_fleet_scope, subtree_ids
@@ -55,3 +56,22 @@ def vehicle_by_plate(plate: str) -> Vehicle | None:
     """Any registered vehicle with this plate, confidential ones included: a typed-plate
     report still reaches the right officers, though the reporter is told nothing more."""
     return db.session.execute(select(Vehicle).where(Vehicle.plate == plate)).scalar_one_or_none()
+
+
+def print_queue(user: User) -> list[Sticker]:
+    """The user's cars whose live sticker was never printed or needs a reprint (a plate or
+    unit change, a reissue), in the order sheets print them."""
+    return list(
+        db.session.execute(
+            select(Sticker)
+            .join(Sticker.vehicle)
+            .join(Unit, Vehicle.unit_id == Unit.id)
+            .options(contains_eager(Sticker.vehicle))
+            .where(
+                in_fleet_scope(user, Vehicle.unit_id),
+                Sticker.revoked_at.is_(None),
+                or_(Sticker.needs_reprint.is_(True), Sticker.printed_at.is_(None)),
+            )
+            .order_by(Unit.path, Vehicle.plate)
+        ).scalars()
+    )

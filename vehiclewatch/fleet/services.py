@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 
 from .. import audit, tables
 from ..auth.models import Unit
@@ -391,8 +391,9 @@ def issue_missing_stickers(vehicle_ids, *, actor: audit.Actor) -> int:
 
 @dataclass(frozen=True)
 class Selection:
-    """Which vehicles a sticker sheet is for: a unit's subtree, the "needs reprint" list,
-    chosen vehicles, or any combination (all of them must hold)."""
+    """Which vehicles a sticker sheet is for: a unit's subtree, the print queue (live stickers
+    never printed or marked "needs reprint"), chosen vehicles, or any combination (all of
+    them must hold)."""
 
     unit_id: int | None = None
     needs_reprint: bool = False
@@ -417,7 +418,8 @@ def selected_vehicle_ids(selection: Selection, actor: audit.Actor):
         query = query.where(Vehicle.id.in_(selection.vehicle_ids))
     if selection.needs_reprint:
         flagged = select(Sticker.vehicle_id).where(
-            Sticker.revoked_at.is_(None), Sticker.needs_reprint.is_(True)
+            Sticker.revoked_at.is_(None),
+            or_(Sticker.needs_reprint.is_(True), Sticker.printed_at.is_(None)),
         )
         query = query.where(Vehicle.id.in_(flagged))
     return query

@@ -242,6 +242,16 @@ def _print_form() -> PrintForm:
     return form
 
 
+@bp.get("/stickers/queue")
+@fleet_admin_only
+def print_queue():
+    form = _print_form()
+    form.needs_reprint.data = True
+    return render_template(
+        "fleet/print_queue.html", stickers=queries.print_queue(current_user), form=form
+    )
+
+
 @bp.route("/stickers/print", methods=["GET", "POST"])
 @fleet_admin_only
 def print_stickers():
