@@ -5,6 +5,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length
 
@@ -40,3 +41,7 @@ class HolidayForm(FlaskForm):
             for d in re.split(r"[\s,，;；]+", self.makeup_workdays.data or "")
             if d
         ]
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("节假日表（CSV 或 .xlsx）"), validators=[FileRequired()])

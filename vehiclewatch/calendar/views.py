@@ -9,7 +9,7 @@ from ..auth.access import roles_required
 from ..auth.models import Role
 from ..extensions import db
 from . import services
-from .forms import REGION_LABELS, HolidayForm
+from .forms import REGION_LABELS, HolidayForm, ImportForm
 from .models import HolidayPeriod
 
 bp = Blueprint("calendar", __name__)
@@ -34,6 +34,55 @@ def holidays():
     return render_template(
         "calendar/holidays.html", form=form, periods=list(periods), regions=REGION_LABELS
     ), (422 if form.errors else 200)
+
+
+@bp.route("/admin/holidays/<int:period_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.SYSADMIN)
+def edit_holiday(period_id: int):
+    period = db.get_or_404(HolidayPeriod, period_id)
+    form = HolidayForm(
+        obj=period, makeup_workdays=", ".join(d.isoformat() for d in period.makeup_dates)
+    )
+    if form.validate_on_submit():
+        services.edit_holiday_period(
+            period,
+            form.name.data,
+            form.start.data,
+            form.end.data,
+            form.region.data,
+            form.makeup_dates(),
+            actor=current_user,
+        )
+        flash(_("节假日已修改，相关举报的督查轮次已更新。"), "info")
+        return redirect(url_for("calendar.holidays"))
+    return render_template("calendar/holiday_form.html", form=form, period=period), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/admin/holidays/import", methods=["GET", "POST"])
+@roles_required(Role.SYSADMIN)
+def import_holidays():
+    form = ImportForm()
+    errors = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            periods = services.import_holidays(
+                upload.read(), actor=current_user, filename=upload.filename or ""
+            )
+        except services.ImportRejected as exc:
+            errors = exc.errors
+        else:
+            flash(_("已导入 %(n)d 个节假日，相关举报的督查轮次已更新。", n=len(periods)), "info")
+            return redirect(url_for("calendar.holidays"))
+    return render_template(
+        "calendar/import_holidays.html",
+        form=form,
+        errors=errors,
+        columns=services.HOLIDAY_COLUMNS,
+        required=services.HOLIDAY_REQUIRED,
+    ), (422 if errors or form.errors else 200)
 
 
 @bp.post("/admin/holidays/<int:period_id>/delete")
