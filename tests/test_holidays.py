@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from vehiclewatch import audit
+from vehiclewatch import asset_dir, audit
 from vehiclewatch.audit import AuditEntry
 from vehiclewatch.bulletins.services import create_draft
 from vehiclewatch.calendar.cli import tibetan_holidays
@@ -20,7 +20,6 @@ from vehiclewatch.dispatch.models import Sealing
 from vehiclewatch.dispatch.services import add_sealing
 from vehiclewatch.extensions import db
 from vehiclewatch.reports.models import Report
-from vehiclewatch import asset_dir
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HEADER = "名称,开始日期,结束日期,范围,调休上班日\n"
