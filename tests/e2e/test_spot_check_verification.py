@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from .conftest import DEMO_PASSWORD, TIMEOUT_MS, serve, shot
+from .conftest import TIMEOUT_MS, serve, shot
+from .test_journey import login
 
 ZONE = ZoneInfo("Asia/Shanghai")  # the service's default VEHICLEWATCH_TIMEZONE
 LOTTERY = "中国福利彩票双色球第2026141期"
@@ -41,14 +42,6 @@ def open_page(browser, spot_server):
     yield factory
     for context in contexts:
         context.close()
-
-
-def login(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url("**/workbench")
 
 
 def test_anyone_can_re_run_a_draw_and_sees_a_changed_value(open_page, spot_server):

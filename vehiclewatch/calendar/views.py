@@ -20,14 +20,7 @@ bp = Blueprint("calendar", __name__)
 def holidays():
     form = HolidayForm()
     if form.validate_on_submit():
-        services.add_holiday_period(
-            form.name.data,
-            form.start.data,
-            form.end.data,
-            form.region.data,
-            form.makeup_dates(),
-            actor=current_user,
-        )
+        services.add_holiday_period(*form.period(), actor=current_user)
         flash(_("节假日已添加，相关举报的督查轮次已更新。"), "info")
         return redirect(url_for("calendar.holidays"))
     periods = db.session.execute(select(HolidayPeriod).order_by(HolidayPeriod.start)).scalars()
@@ -44,15 +37,7 @@ def edit_holiday(period_id: int):
         obj=period, makeup_workdays=", ".join(d.isoformat() for d in period.makeup_dates)
     )
     if form.validate_on_submit():
-        services.edit_holiday_period(
-            period,
-            form.name.data,
-            form.start.data,
-            form.end.data,
-            form.region.data,
-            form.makeup_dates(),
-            actor=current_user,
-        )
+        services.edit_holiday_period(period, *form.period(), actor=current_user)
         flash(_("节假日已修改，相关举报的督查轮次已更新。"), "info")
         return redirect(url_for("calendar.holidays"))
     return render_template("calendar/holiday_form.html", form=form, period=period), (
