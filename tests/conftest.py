@@ -7,6 +7,8 @@ import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -255,3 +257,22 @@ def receipt_on(page: str) -> str:
     """The receipt code shown once on the page after filing (its groups are marked up)."""
     inner = re.search(r'<p class="receipt" id="receipt">(.*?)</p>', page).group(1)
     return re.sub(r"<[^>]+>", "", inner)
+
+
+@contextmanager
+def fresh_database(folder) -> Iterator[str]:
+    """An empty database for one app of a test: SQLite in the folder, or (the suite's
+    PostgreSQL pass) a new database on the server, dropped afterwards. Yields its URL."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{folder}/vehiclewatch.sqlite3"
+        return
+    url, admin = _pg_admin_engine()
+    name = f"vw_fresh_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -5,7 +5,6 @@ their reports, contacts still decrypt, photos still serve; data migrations move 
 should and nothing else."""
 
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,34 +19,17 @@ from vehiclewatch.reports import protection
 from vehiclewatch.reports.photos import write_photo_files
 from vehiclewatch.reports.photostore import photo_dir
 
-from .conftest import BASE_CONFIG, PASSWORD, POSTGRES_URL, AuthActions, _pg_admin_engine
+from .conftest import BASE_CONFIG, PASSWORD, AuthActions, fresh_database
 from .test_photos_helpers import processed_photo
 
 FIRST_RELEASE = "0009"  # tagged v0.1.0
-
-
-@contextmanager
-def _empty_database(tmp_path):
-    if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_path}/upgrade.sqlite3"
-        return
-    url, admin = _pg_admin_engine()
-    name = f"vw_upgrade_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
 def old_database(tmp_path):
     """An app on an empty database; `at(revision)` migrates it up to that revision and
     returns a function that inserts rows through the tables as they are at that point."""
-    with _empty_database(tmp_path) as uri:
+    with fresh_database(tmp_path) as uri:
         app = create_app(BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": uri}, str(tmp_path / "instance"))
 
         def at(revision: str):

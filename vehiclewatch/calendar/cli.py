@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import click
 from flask.cli import AppGroup
 
-from .. import audit
-from .services import HOLIDAY_COLUMNS, ImportRejected, import_holidays
+from ..importpage import import_file
+from .services import HOLIDAY_COLUMNS, import_holidays
 
 holidays_cli = AppGroup("holidays", help="Holiday data (节假日).")
 
@@ -52,12 +52,4 @@ def suggest_command(year: int) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_command(file: str) -> None:
     """Import holiday periods from a CSV (UTF-8/GB18030) or .xlsx file, all or nothing."""
-    with open(file, "rb") as handle:
-        data = handle.read()
-    try:
-        periods = import_holidays(data, actor=audit.SYSTEM, filename=file)
-    except ImportRejected as exc:
-        for error in exc.errors:
-            click.echo(f"line {error.line}: {error.message}", err=True)
-        raise click.ClickException("nothing imported") from None
-    click.echo(f"imported {len(periods)} holiday periods")
+    click.echo(f"imported {import_file(import_holidays, file)} holiday periods")

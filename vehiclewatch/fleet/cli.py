@@ -11,9 +11,9 @@ from sqlalchemy import select
 from .. import audit
 from ..auth.models import Unit
 from ..extensions import db
+from ..importpage import import_file
 from .models import Vehicle
 from .services import (
-    ImportRejected,
     NothingToPrint,
     Selection,
     export_vehicles,
@@ -28,15 +28,7 @@ from .sheets import DEFAULT_LAYOUT, LAYOUTS, InvalidSheet
 @with_appcontext
 def import_vehicles_command(file: str) -> None:
     """Import vehicles from a CSV (UTF-8/GB18030) or .xlsx file, all or nothing."""
-    with open(file, "rb") as handle:
-        data = handle.read()
-    try:
-        count = import_vehicles(data, actor=audit.SYSTEM, filename=file)
-    except ImportRejected as exc:
-        for error in exc.errors:
-            click.echo(f"line {error.line}: {error.message}", err=True)
-        raise click.ClickException("nothing imported") from None
-    click.echo(f"imported {count} vehicles")
+    click.echo(f"imported {import_file(import_vehicles, file)} vehicles")
 
 
 @click.command("export-vehicles")
