@@ -1,6 +1,7 @@
 """Fixtures: a migrated database per test (SQLite, or PostgreSQL via DATABASE_URL), the app,
 clients, and small factories that return what they create."""
 
+import io
 import itertools
 import os
 import re
@@ -9,6 +10,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -276,3 +278,45 @@ def fresh_database(folder) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def spring(app):
+    """春节 2026: 15 to 23 February, with Saturdays 14 and 28 February worked (调休)."""
+    from vehiclewatch.calendar.services import add_holiday_period
+
+    return add_holiday_period(
+        "春节",
+        date(2026, 2, 15),
+        date(2026, 2, 23),
+        "national",
+        [date(2026, 2, 14), date(2026, 2, 28)],
+        actor=audit.SYSTEM,
+    )
+
+
+@pytest.fixture
+def new_year_2026(spring):
+    """春节 and 藏历新年 2026, which overlap and end a day apart (local holidays count as
+    much as national ones)."""
+    from vehiclewatch.calendar.services import add_holiday_period
+
+    add_holiday_period(
+        "藏历新年", date(2026, 2, 18), date(2026, 2, 24), "local", [], actor=audit.SYSTEM
+    )
+
+
+def count_rows(model) -> int:
+    return db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
+
+
+def upload(client, url: str, data: bytes, name: str = "data.csv"):
+    """Post a file as an import form does."""
+    return client.post(
+        url, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
+
+
+def form_version(page: str) -> str:
+    """The version a page's form carries (the optimistic lock a stale page is caught by)."""
+    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)

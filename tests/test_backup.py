@@ -29,7 +29,7 @@ from vehiclewatch.timeutil import local_zone
 
 from .conftest import PASSWORD, POSTGRES_URL, AuthActions, receipt_on
 from .conftest import _pg_admin_engine as pg_admin_engine
-from .test_photos_helpers import jpeg_bytes
+from .photo_samples import jpeg_bytes
 
 DESCRIPTION = "婚宴酒店门口停着一辆公车，车上贴着一车一码"
 PHONE = "13800001234"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from vehiclewatch import audit
 from vehiclewatch.extensions import db
@@ -18,8 +18,8 @@ from vehiclewatch.reports.photostore import photo_dir
 from vehiclewatch.reports.states import Action, State
 from vehiclewatch.timeutil import local_zone
 
-from .conftest import receipt_on
-from .test_photos_helpers import jpeg_bytes
+from .conftest import count_rows, receipt_on
+from .photo_samples import jpeg_bytes
 
 
 def _form_fields(page: str) -> dict:
@@ -45,10 +45,6 @@ def _report_data(page: str, **extra) -> dict:
 
 def _receipt(page: str) -> str:
     return receipt_on(page)
-
-
-def _count(model=Report) -> int:
-    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
 def _photo_files(app) -> list:
@@ -149,7 +145,7 @@ def test_double_submit_gives_one_report_and_the_same_receipt(client, car):
     data = _report_data(page)
     first = _receipt(client.post(f"/v/{token}/report", data=data).get_data(as_text=True))
     second = _receipt(client.post(f"/v/{token}/report", data=dict(data)).get_data(as_text=True))
-    assert first == second and _count() == 1
+    assert first == second and count_rows(Report) == 1
 
 
 def test_no_ip_or_user_agent_is_stored(client, car):
@@ -206,7 +202,7 @@ def test_validation_error_keeps_input_and_asks_for_photos_again(client, car):
     assert response.status_code == 422
     assert "时间不能晚于现在" in body and "某景区停车场" in body and "车停在婚宴酒店门口" in body
     assert "照片需要重新选择" in body
-    assert _count() == 0
+    assert count_rows(Report) == 0
     old = (datetime.now(local_zone()) - timedelta(days=31)).strftime("%Y-%m-%dT%H:%M")
     too_old = client.post(f"/v/{token}/report", data=_report_data(page, seen_at=old))
     assert "天内看到的情况" in too_old.get_data(as_text=True)
@@ -230,7 +226,7 @@ def test_bad_photos_are_refused_and_nothing_is_saved(client, car, app, payload, 
     response = client.post(f"/v/{token}/report", data=data, content_type="multipart/form-data")
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
-    assert _count() == 0 and _count(ReportPhoto) == 0 and _photo_files(app) == []
+    assert count_rows(Report) == 0 and count_rows(ReportPhoto) == 0 and _photo_files(app) == []
 
 
 def test_oversize_upload_gets_a_friendly_413(make_app, car):
@@ -248,14 +244,14 @@ def test_oversize_upload_gets_a_friendly_413(make_app, car):
         )
         assert response.status_code == 413
         assert "上传的内容过大" in response.get_data(as_text=True)
-        assert _count() == 0
+        assert count_rows(Report) == 0
 
 
 def test_honeypot_is_refused(client, car):
     token = car.live_sticker.token
     page = client.get(f"/v/{token}/report").get_data(as_text=True)
     response = client.post(f"/v/{token}/report", data=_report_data(page, website="http://spam"))
-    assert response.status_code == 400 and _count() == 0
+    assert response.status_code == 400 and count_rows(Report) == 0
 
 
 def test_tracking_is_throttled(app, client, car):
@@ -358,7 +354,7 @@ def test_concurrent_submissions_lose_nothing(make_app, car):
         statuses = list(pool.map(submit, range(24)))
     with app.app_context():
         assert statuses.count(200) == 24
-        assert _count() == 24
+        assert count_rows(Report) == 24
         assert verify_chain()[1] is None
 
 
@@ -393,7 +389,7 @@ def test_access_log_never_pairs_a_client_address_with_a_token():
 def test_orphan_sweep_finds_files_no_row_names(runner, car, make_report, app):
     import os
 
-    from tests.test_photos_helpers import processed_photo
+    from tests.photo_samples import processed_photo
     from vehiclewatch.reports.photos import write_photo_files
 
     report, _ = make_report(car, photos=[processed_photo()])
@@ -419,4 +415,4 @@ def test_a_typed_plate_that_is_no_plate_keeps_the_form(client, car):
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "车牌号格式不正确" in body and "车停在婚宴酒店门口" in body
-    assert _count() == 0
+    assert count_rows(Report) == 0

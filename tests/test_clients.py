@@ -9,8 +9,8 @@ from vehiclewatch.extensions import db
 from vehiclewatch.reports.models import Report, ReportPhoto
 from vehiclewatch.reports.scoring import score_parts
 
+from .photo_samples import jpeg_bytes
 from .test_citizen import _report_data
-from .test_photos_helpers import jpeg_bytes
 
 PROXY = "10.0.0.5"
 

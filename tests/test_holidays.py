@@ -21,6 +21,8 @@ from vehiclewatch.dispatch.services import add_sealing
 from vehiclewatch.extensions import db
 from vehiclewatch.reports.models import Report
 
+from .conftest import upload
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HEADER = "名称,开始日期,结束日期,范围,调休上班日\n"
 
@@ -91,14 +93,6 @@ def test_editing_a_holiday_in_place_relinks_reports_and_keeps_sealing(
     assert db.session.get(HolidayPeriod, period.id).start == day
 
 
-def _upload(client, data: bytes, name: str = "holidays.csv"):
-    return client.post(
-        "/admin/holidays/import",
-        data={"file": (io.BytesIO(data), name)},
-        content_type="multipart/form-data",
-    )
-
-
 def test_a_year_imports_from_csv_and_reports_follow(app, org, login_as, make_vehicle, make_report):
     car = make_vehicle(org["a-jy"])
     seen = datetime.now(SHANGHAI) - timedelta(days=1)
@@ -110,7 +104,7 @@ def test_a_year_imports_from_csv_and_reports_follow(app, org, login_as, make_veh
         + f"测试节,{day},{day + timedelta(days=1)},全国,{day + timedelta(days=6)}\n"
         + "雪顿节,2027-08-31,2027-09-02,地方,\n"
     )
-    response = _upload(client=admin, data=text.encode("gb18030"))
+    response = upload(admin, "/admin/holidays/import", text.encode("gb18030"))
     assert response.status_code == 302
     periods = db.session.execute(select(HolidayPeriod).order_by(HolidayPeriod.start)).scalars()
     rows = [(p.name, p.region, p.makeup_dates) for p in periods]
@@ -137,7 +131,7 @@ def test_one_bad_holiday_row_imports_nothing_and_names_each_bad_row(app, org, lo
         + "春节,2027-02-05,2027-02-13,全国,\n"  # line 6: already entered for 2027
         + "端午节,2027-06-09,2027-06-09,省级,\n"  # line 7: unknown scope
     )
-    response = _upload(admin, text.encode("utf-8-sig"))
+    response = upload(admin, "/admin/holidays/import", text.encode("utf-8-sig"))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "没有导入任何记录" in page and "只能导入您管理范围内的车辆" not in page
@@ -148,7 +142,7 @@ def test_one_bad_holiday_row_imports_nothing_and_names_each_bad_row(app, org, lo
     assert "第 7 行" in page and "省级" in page
     assert "第 2 行：" not in page
     assert db.session.scalar(select(func.count()).select_from(HolidayPeriod)) == 1
-    missing = _upload(admin, "名称,开始日期\n元旦,2027-01-01\n".encode())
+    missing = upload(admin, "/admin/holidays/import", "名称,开始日期\n元旦,2027-01-01\n".encode())
     assert missing.status_code == 422 and "缺少列：结束日期、范围" in missing.get_data(as_text=True)
 
 

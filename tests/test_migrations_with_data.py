@@ -20,7 +20,7 @@ from vehiclewatch.reports.photos import write_photo_files
 from vehiclewatch.reports.photostore import photo_dir
 
 from .conftest import BASE_CONFIG, PASSWORD, AuthActions, fresh_database
-from .test_photos_helpers import processed_photo
+from .photo_samples import processed_photo
 
 FIRST_RELEASE = "0009"  # tagged v0.1.0
 

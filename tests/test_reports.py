@@ -164,7 +164,7 @@ def test_objection_once_within_the_window(car, people, make_report, app):
 
 
 def test_score_counts_photos_real_name_mismatch_and_corroboration(car, make_report):
-    from tests.test_photos_helpers import processed_photo
+    from tests.photo_samples import processed_photo
 
     first, _ = make_report(car, plate_matches=False)
     assert first.score == 20
