@@ -85,7 +85,9 @@ def test_county_officer_never_sees_another_county(cars, make_report, login_as, o
     client, _ = login_as("officer", org["a"])
     assert client.get(f"/review/reports/{theirs.id}").status_code == 404
     assert (
-        client.post(f"/review/reports/{theirs.id}/accept", data={"version": _v(theirs)}).status_code
+        client.post(
+            f"/review/reports/{theirs.id}", data={"action": "accept", "version": _v(theirs)}
+        ).status_code
         == 404
     )
     queue = client.get("/review/").get_data(as_text=True)
@@ -127,7 +129,7 @@ def test_workflow_through_the_routes(cars, make_report, login_as, org):
         db.session.expire_all()
         version = db.session.get(Report, report.id).version
         return client.post(
-            f"/review/reports/{report.id}/{action}", data={"version": version, **data}
+            f"/review/reports/{report.id}", data={"action": action, "version": version, **data}
         )
 
     assert act(officer, "accept").status_code == 302
@@ -148,13 +150,16 @@ def test_illegal_action_posted_at_the_route_changes_nothing(cars, make_report, l
     report, _ = make_report(cars["a"])
     officer, _ = login_as("officer", org["a"])
     response = officer.post(
-        f"/review/reports/{report.id}/reply", data={"version": _v(report), "reply": "x"}
+        f"/review/reports/{report.id}",
+        data={"action": "reply", "version": _v(report), "reply": "x"},
     )
     assert response.status_code == 409
     assert "不能“答复举报人”" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Report, report.id).state == State.SUBMITTED
-    missing = officer.post(f"/review/reports/{report.id}/reject", data={"version": _v(report)})
+    missing = officer.post(
+        f"/review/reports/{report.id}", data={"action": "reject", "version": _v(report)}
+    )
     assert missing.status_code == 422 and "请填写不予受理的理由" in missing.get_data(as_text=True)
 
 
@@ -166,13 +171,13 @@ def test_second_of_two_concurrent_officers_is_told(cars, make_report, login_as, 
     version_second = _version(second.get(f"/review/reports/{report.id}").get_data(as_text=True))
     assert (
         first.post(
-            f"/review/reports/{report.id}/accept", data={"version": version_first}
+            f"/review/reports/{report.id}", data={"action": "accept", "version": version_first}
         ).status_code
         == 302
     )
     late = second.post(
-        f"/review/reports/{report.id}/reject",
-        data={"version": version_second, "reason": "无实质内容"},
+        f"/review/reports/{report.id}",
+        data={"action": "reject", "version": version_second, "reason": "无实质内容"},
     )
     assert late.status_code == 409
     assert "其他人刚刚处理了这件举报" in late.get_data(as_text=True)
@@ -186,13 +191,13 @@ def test_mark_duplicate_needs_a_report_in_scope(cars, make_report, login_as, org
     report, _ = make_report(cars["a"])
     officer, _ = login_as("officer", org["a"])
     refused = officer.post(
-        f"/review/reports/{report.id}/mark_duplicate",
-        data={"version": _v(report), "duplicate_of": elsewhere.id},
+        f"/review/reports/{report.id}",
+        data={"action": "mark_duplicate", "version": _v(report), "duplicate_of": elsewhere.id},
     )
     assert refused.status_code == 422
     ok = officer.post(
-        f"/review/reports/{report.id}/mark_duplicate",
-        data={"version": _v(report), "duplicate_of": original.id},
+        f"/review/reports/{report.id}",
+        data={"action": "mark_duplicate", "version": _v(report), "duplicate_of": original.id},
     )
     assert ok.status_code == 302
     db.session.expire_all()
@@ -262,7 +267,7 @@ def test_real_name_acknowledgement_deadline(cars, make_report, login_as, org):
     _age(report, 30)
     officer, _ = login_as("officer", org["a"])
     version = _version(officer.get(f"/review/reports/{report.id}").get_data(as_text=True))
-    officer.post(f"/review/reports/{report.id}/accept", data={"version": version})
+    officer.post(f"/review/reports/{report.id}", data={"action": "accept", "version": version})
     assert f"/review/reports/{report.id}" in officer.get("/review/?overdue=1").get_data(
         as_text=True
     )

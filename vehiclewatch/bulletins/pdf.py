@@ -69,6 +69,7 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "issuer": ParagraphStyle("issuer", base, alignment=TA_CENTER),
         "title": ParagraphStyle("title", base, fontSize=16, leading=26, alignment=TA_CENTER),
         "section": ParagraphStyle("section", base, fontSize=14, leading=24, spaceBefore=8),
+        "subsection": ParagraphStyle("subsection", base, spaceBefore=8, spaceAfter=4),
         "body": ParagraphStyle("body-indent", base, firstLineIndent=24, spaceAfter=4),
         "cell": ParagraphStyle("cell", base, fontSize=10.5, leading=15),
         "sign": ParagraphStyle("sign", base, alignment=TA_RIGHT),
@@ -116,16 +117,31 @@ def bulletin_pdf(
     story = [
         Paragraph(HEADING, s["heading"]),
         Paragraph(escape(bulletin.issuer), s["issuer"]),
+    ]
+    if bulletin.doc_number:
+        story.append(Paragraph(escape(bulletin.doc_number), s["issuer"]))
+    story += [
         HRFlowable(width="100%", thickness=1.5, color=RED, spaceBefore=4, spaceAfter=10),
     ]
     if bulletin.is_draft:
         story.append(Paragraph("（草稿，未经审定，不得外传）", s["mark"]))
+    if bulletin.is_correction:
+        story.append(Paragraph("更　正", s["mark"]))
     story += [
         Paragraph(escape(bulletin.title), s["title"]),
         Spacer(0, 4 * MM),
         Paragraph(
             f"督查时段：{cn_date(bulletin.round_start)}至{cn_date(bulletin.round_end)}", s["body"]
         ),
+    ]
+    if bulletin.is_correction:
+        corrected = bulletin.corrects.doc_number or bulletin.corrects.title
+        story.append(
+            Paragraph(
+                escape(f"本通报更正{corrected}。更正内容：{bulletin.correction_note}"), s["body"]
+            )
+        )
+    story += [
         Paragraph("一、总体情况", s["section"]),
         Paragraph(
             f"本轮共收到群众举报{figures.received}件，受理{figures.accepted}件，"
@@ -135,26 +151,21 @@ def bulletin_pdf(
         ),
         _table(figure_rows(figures), ("项目", "数量"), s["cell"], font.name),
     ]
-    if figures.by_category:
-        story += [
-            Spacer(0, 4 * MM),
-            _table(
-                [(category_label(c), n) for c, n in figures.by_category.items()],
-                ("问题类型", "举报（件）"),
-                s["cell"],
-                font.name,
-            ),
-        ]
-    if len(figures.by_jurisdiction) > 1:
-        story += [
-            Spacer(0, 4 * MM),
-            _table(
-                list(figures.by_jurisdiction.items()),
-                ("地区", "举报（件）"),
-                s["cell"],
-                font.name,
-            ),
-        ]
+    # The same tables as the page (bulletins/_figures.html), under the same headings.
+    breakdowns = [
+        (
+            "按问题类型",
+            ("问题类型", "举报（件）"),
+            [(category_label(c), n) for c, n in figures.by_category.items()],
+        ),
+        ("按地区", ("地区", "举报（件）"), list(figures.by_jurisdiction.items())),
+    ]
+    for heading, header, rows in breakdowns:
+        if rows:
+            story += [
+                Paragraph(heading, s["subsection"]),
+                _table(rows, header, s["cell"], font.name),
+            ]
     story.append(Paragraph("二、典型问题", s["section"]))
     if bulletin.cases:
         for number, case in enumerate(bulletin.cases, 1):
