@@ -329,20 +329,22 @@ def correct(published: Bulletin, note: str, actor: User) -> Bulletin:
         raise MissingCorrectionNote()
     if published.corrected_by is not None:
         raise AlreadyCorrected(published.corrected_by)
-    correction = Bulletin(
-        round_start=published.round_start,
-        round_end=published.round_end,
-        jurisdiction=published.jurisdiction,
-        title=published.title,
-        status=BulletinStatus.DRAFT,
-        drafted_by=actor,
-        drafted_at=utcnow(),
-        corrects=published,
-        correction_note=note,
-        cases=_rows([_case_text(c) for c in published.cases]),
-    )
     try:
         with atomic():
+            # Built inside the transaction: linking it to the published one adds it to the
+            # session.
+            correction = Bulletin(
+                round_start=published.round_start,
+                round_end=published.round_end,
+                jurisdiction=published.jurisdiction,
+                title=published.title,
+                status=BulletinStatus.DRAFT,
+                drafted_by=actor,
+                drafted_at=utcnow(),
+                corrects=published,
+                correction_note=note,
+                cases=_rows([_case_text(c) for c in published.cases]),
+            )
             db.session.add(correction)
             db.session.flush()
             audit.record(
