@@ -45,6 +45,13 @@ def _v(report: Report) -> int:
     return db.session.get(Report, report.id).version
 
 
+def _post_action(client, report: Report, action: str, **data):
+    """Take an action through the report's page, with the version a fresh page carries."""
+    return client.post(
+        f"/review/reports/{report.id}", data={"action": action, "version": _v(report), **data}
+    )
+
+
 def _age(report: Report, days: int) -> None:
     db.session.execute(
         update(Report)
@@ -150,10 +157,7 @@ def test_workflow_through_the_routes(cars, make_report, login_as, org):
 def test_illegal_action_posted_at_the_route_changes_nothing(cars, make_report, login_as, org):
     report, _ = make_report(cars["a"])
     officer, _ = login_as("officer", org["a"])
-    response = officer.post(
-        f"/review/reports/{report.id}",
-        data={"action": "reply", "version": _v(report), "reply": "x"},
-    )
+    response = _post_action(officer, report, "reply", reply="x")
     assert response.status_code == 409
     assert "不能“答复举报人”" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -191,15 +195,9 @@ def test_mark_duplicate_needs_a_report_in_scope(cars, make_report, login_as, org
     elsewhere, _ = make_report(cars["b"])
     report, _ = make_report(cars["a"])
     officer, _ = login_as("officer", org["a"])
-    refused = officer.post(
-        f"/review/reports/{report.id}",
-        data={"action": "mark_duplicate", "version": _v(report), "duplicate_of": elsewhere.id},
-    )
+    refused = _post_action(officer, report, "mark_duplicate", duplicate_of=elsewhere.id)
     assert refused.status_code == 422
-    ok = officer.post(
-        f"/review/reports/{report.id}",
-        data={"action": "mark_duplicate", "version": _v(report), "duplicate_of": original.id},
-    )
+    ok = _post_action(officer, report, "mark_duplicate", duplicate_of=original.id)
     assert ok.status_code == 302
     db.session.expire_all()
     assert db.session.get(Report, report.id).duplicate_of_id == original.id
@@ -372,17 +370,11 @@ def test_assignee_choice_is_only_the_units_officers(cars, make_report, login_as,
     select_html = page.split('name="assignee"')[1].split("</select>")[0]
     assert colleague.display_name in select_html
     assert leader.display_name not in select_html and elsewhere.display_name not in select_html
-    refused = officer.post(
-        f"/review/reports/{report.id}",
-        data={"action": "accept", "version": _v(report), "assignee": leader.id},
-    )
+    refused = _post_action(officer, report, "accept", assignee=leader.id)
     assert refused.status_code == 422 and "请从本单位的承办人中选择" in refused.get_data(
         as_text=True
     )
-    ok = officer.post(
-        f"/review/reports/{report.id}",
-        data={"action": "accept", "version": _v(report), "assignee": colleague.id},
-    )
+    ok = _post_action(officer, report, "accept", assignee=colleague.id)
     assert ok.status_code == 302
     db.session.expire_all()
     assert db.session.get(Report, report.id).assigned_to_id == colleague.id
@@ -399,10 +391,7 @@ def test_a_refused_action_is_shown_at_the_reports_address(cars, make_report, log
     # The message stands in the reject form, beside its field.
     reject_form = page.split('id="action-reject"')[1].split("</form>")[0]
     assert "请填写不予受理的理由" in reject_form
-    done = officer.post(
-        f"/review/reports/{report.id}",
-        data={"action": "reject", "version": _v(report), "reason": "无实质内容"},
-    )
+    done = _post_action(officer, report, "reject", reason="无实质内容")
     assert done.status_code == 302 and done.headers["Location"] == f"/review/reports/{report.id}"
     assert officer.post(f"/review/reports/{report.id}", data={"action": "x"}).status_code == 400
 
