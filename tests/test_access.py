@@ -33,6 +33,8 @@ EXPECTED = {
     "bulletins.edit": {"officer", "leader"},
     "bulletins.approve": {"officer", "leader"},
     "bulletins.publish": {"officer", "leader"},
+    "bulletins.withdraw": {"officer", "leader"},
+    "bulletins.correct": {"officer", "leader"},
     "bulletins.preview_pdf": {"officer", "leader"},
     "calendar.holidays": {"sysadmin"},
     "calendar.edit_holiday": {"sysadmin"},

@@ -25,7 +25,8 @@ from vehiclewatch.timeutil import to_local, utcnow
 
 from .conftest import form_version
 
-SEEN = timedelta(hours=1)
+# Two weeks back: the round is over, so its bulletin can be approved.
+SEEN = timedelta(days=14)
 
 
 @pytest.fixture
@@ -471,3 +472,226 @@ def test_an_approved_bulletin_carries_the_audit_head(
     assert anchor in _pdf_text(client.get(f"/bulletins/{bulletin.id}.pdf").data)
     result = runner.invoke(args=["audit", "verify", "--anchor", anchor])
     assert result.exit_code == 0 and "1 anchors checked" in result.output
+
+
+def _publish(bulletin, leader):
+    services.approve(bulletin, leader)
+    return services.publish(bulletin, leader)
+
+
+def test_pdf_has_the_same_tables_as_the_page(round_reports, round_key, staff, org, client):
+    """A county's bulletin has one region: the page shows 按地区, and so does the PDF."""
+    bulletin = _publish(
+        services.create_draft(round_key, org["a"], staff["a-officer"]), staff["a-leader"]
+    )
+    page = client.get(f"/bulletins/{bulletin.id}").get_data(as_text=True)
+    assert "按地区" in page and "按问题类型" in page
+    text = _pdf_text(client.get(f"/bulletins/{bulletin.id}.pdf").data)
+    assert "按问题类型" in text and "按地区" in text
+    assert "地区举报（件）甲县" in text
+
+
+def test_a_number_is_assigned_at_approval_in_a_yearly_sequence(
+    app, round_reports, round_key, staff, org, client
+):
+    app.config["BULLETIN_NUMBER_PREFIX"] = "甲纪通"
+    first = services.create_draft(round_key, org["a"], staff["a-officer"])
+    second = services.create_draft(round_key, org["b"], staff["b-officer"])
+    assert first.doc_number is None
+    year = to_local(utcnow()).year
+    services.approve(second, staff["b-leader"])
+    services.approve(first, staff["a-leader"])
+    assert second.doc_number == f"甲纪通〔{year}〕1号"
+    assert first.doc_number == f"甲纪通〔{year}〕2号"
+    services.publish(first, staff["a-leader"])
+    assert f"甲纪通〔{year}〕2号" in client.get(f"/bulletins/{first.id}").get_data(as_text=True)
+    assert f"甲纪通〔{year}〕2号" in _pdf_text(client.get(f"/bulletins/{first.id}.pdf").data)
+
+
+def test_simultaneous_approvals_take_different_numbers(app, round_reports, round_key, staff, org):
+    """Two leaders approve at the same moment: each bulletin gets its own number."""
+    import threading
+
+    ids = [
+        services.create_draft(round_key, org[code], staff[f"{code}-officer"]).id
+        for code in ("a", "b")
+    ]
+    leaders = [staff["a-leader"].id, staff["b-leader"].id]
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def approve(bulletin_id, leader_id):
+        with app.app_context():
+            try:
+                bulletin = db.session.get(Bulletin, bulletin_id)
+                leader = db.session.get(type(staff["a-leader"]), leader_id)
+                leader.unit.jurisdiction  # noqa: B018 (loaded before the race)
+                barrier.wait()
+                services.approve(bulletin, leader)
+            except Exception as exc:  # reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=approve, args=pair) for pair in zip(ids, leaders, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    db.session.expire_all()
+    numbers = sorted(db.session.get(Bulletin, i).number_seq for i in ids)
+    assert numbers == [1, 2]
+
+
+CLOSING_PUNCTUATION = "，。、；：？！」）》’”〕】"
+OPENING_PUNCTUATION = "「（《‘“〔【"
+
+
+def test_pdf_lines_break_by_chinese_rules(app, round_reports, round_key, staff, org, tmp_path):
+    """No printed line starts with closing punctuation or ends with opening punctuation,
+    wherever the sentences happen to fall against the margin."""
+    import subprocess
+
+    from vehiclewatch.bulletins.pdf import bulletin_pdf
+    from vehiclewatch.bulletins.queries import bulletin_figures
+    from vehiclewatch.fonts import cjk_font
+
+    bulletin = services.create_draft(round_key, org["a"], staff["a-officer"])
+    cases = [
+        services.CaseText(
+            unit_name="甲县教育局",
+            occurred_on=bulletin.round_start,
+            what_happened="公" * n
+            + "，驾驶公车（"
+            + "车" * (n % 5)
+            + "）前往《景区》"
+            + "游" * (40 - n)
+            + "。",
+            outcome="批评教育",
+            deciding_body="甲县纪委监委",
+        )
+        for n in range(1, 40)
+    ]
+    services.save_draft(bulletin, bulletin.title, cases, staff["a-officer"])
+    pdf = tmp_path / "bulletin.pdf"
+    font = cjk_font(app.config.get("CJK_FONT_PATH"))
+    pdf.write_bytes(bulletin_pdf(bulletin, bulletin_figures(bulletin), font))
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert "".join(lines).count("驾驶公车") == 39  # every case is there
+    starts = [line for line in lines if line[0] in CLOSING_PUNCTUATION]
+    ends = [line for line in lines if line[-1] in OPENING_PUNCTUATION]
+    assert not starts and not ends, (starts, ends)
+
+
+def test_a_bulletin_cannot_be_approved_before_its_round_ends(org, staff, login_as):
+    today = to_local(utcnow()).date()
+    add_holiday_period("元旦", today, today + timedelta(days=1), "national", [], actor=audit.SYSTEM)
+    current = services.create_draft(round_for(today).key, org["a"], staff["a-officer"])
+    with pytest.raises(services.RoundNotOver):
+        services.approve(current, staff["a-leader"])
+    leader, _ = login_as("leader", org["a"])
+    page = leader.get(f"/review/bulletins/{current.id}").get_data(as_text=True)
+    assert "结束后才能审定通报" in page and "审定通报</button>" not in page
+    refused = leader.post(
+        f"/review/bulletins/{current.id}/approve", data={"version": current.version}
+    )
+    assert refused.status_code == 409 and "结束后才能审定通报" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Bulletin, current.id).status == BulletinStatus.DRAFT
+
+
+def test_a_leader_withdraws_an_approval_before_publication(
+    round_reports, round_key, staff, org, login_as
+):
+    bulletin = services.create_draft(round_key, org["a"], staff["a-officer"])
+    services.approve(bulletin, staff["a-leader"])
+    number = bulletin.doc_number
+    with pytest.raises(services.NotPermitted):
+        services.withdraw(bulletin, staff["a-officer"])
+    leader, _ = login_as("leader", org["a"])
+    page = leader.get(f"/review/bulletins/{bulletin.id}").get_data(as_text=True)
+    response = leader.post(
+        f"/review/bulletins/{bulletin.id}/withdraw", data={"version": _form_version(page)}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    bulletin = db.session.get(Bulletin, bulletin.id)
+    assert bulletin.status == BulletinStatus.DRAFT and bulletin.figures_json is None
+    assert bulletin.audit_anchor is None and bulletin.doc_number == number
+    withdrawn = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "bulletin_withdrawn")
+    ).scalar_one()
+    assert withdrawn.object_id == str(bulletin.id)
+    # Editable again; approved again, it keeps its number.
+    services.save_draft(bulletin, "更正后的标题", [], staff["a-officer"])
+    services.approve(bulletin, staff["a-leader"])
+    assert bulletin.doc_number == number
+    services.publish(bulletin, staff["a-leader"])
+    with pytest.raises(services.WrongStatus):
+        services.withdraw(bulletin, staff["a-leader"])
+
+
+def _form_version(page: str) -> str:
+    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+
+
+def test_a_published_bulletin_is_corrected_by_a_new_version(
+    round_reports, round_key, staff, org, login_as, client
+):
+    original = _publish(
+        services.create_draft(round_key, org["a"], staff["a-officer"]), staff["a-leader"]
+    )
+    leader, _ = login_as("leader", org["a"])
+    page = leader.get(f"/review/bulletins/{original.id}").get_data(as_text=True)
+    assert "起草更正版" in page
+    assert (
+        leader.post(f"/review/bulletins/{original.id}/correct", data={"note": " "}).status_code
+        == 422
+    )
+    note = "第 1 条典型问题的处理结果由“批评教育”更正为“诫勉谈话”。"
+    response = leader.post(f"/review/bulletins/{original.id}/correct", data={"note": note})
+    assert response.status_code == 302
+    correction = db.session.execute(
+        select(Bulletin).where(Bulletin.corrects_id == original.id)
+    ).scalar_one()
+    assert correction.is_draft and [c.unit_name for c in correction.cases] == [
+        c.unit_name for c in original.cases
+    ]
+    # Only one correction of a bulletin; a second request leads to it.
+    again = leader.post(f"/review/bulletins/{original.id}/correct", data={"note": "再改"})
+    assert again.headers["Location"].endswith(f"/review/bulletins/{correction.id}")
+    # Not yet published: the public sees only the original, without a link.
+    assert "本通报已被更正" not in client.get(f"/bulletins/{original.id}").get_data(as_text=True)
+    _publish(correction, staff["a-leader"])
+    assert correction.doc_number != original.doc_number
+    earlier = client.get(f"/bulletins/{original.id}").get_data(as_text=True)
+    assert "本通报已被更正" in earlier and f'href="/bulletins/{correction.id}"' in earlier
+    later = client.get(f"/bulletins/{correction.id}").get_data(as_text=True)
+    assert "更正" in later and note.replace("“", "&#34;") not in later
+    assert f'href="/bulletins/{original.id}"' in later and original.doc_number in later
+    listing = client.get("/bulletins").get_data(as_text=True)
+    assert f"/bulletins/{original.id}" in listing and f"/bulletins/{correction.id}" in listing
+    text = _pdf_text(client.get(f"/bulletins/{correction.id}.pdf").data)
+    assert "更正" in text and f"本通报更正{original.doc_number}" in text
+    assert "由“批评教育”更正为“诫勉谈话”" in text
+
+
+def test_break_lines_moves_breaks_to_allowed_places():
+    from vehiclewatch.bulletins.linebreak import break_lines
+
+    def one(ch):
+        return 1
+
+    assert break_lines("一二三，四五", one, 3) == ["一二", "三，四", "五"]
+    assert break_lines("一二（三四", one, 3) == ["一二", "（三四"]
+    # A run of Latin letters and digits stays whole while it fits a line.
+    assert break_lines("车牌号藏B10001。", one, 8, 6) == ["车牌号藏", "B10001。"]

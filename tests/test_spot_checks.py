@@ -296,7 +296,9 @@ def test_a_problem_opens_a_report_the_team_can_still_read(
     assert report.state == "submitted"
     assert team.get(f"/review/reports/{report.id}").status_code == 200
     # It is handled by the car's own officers; a county team only reads it.
-    accept = team.post(f"/review/reports/{report.id}/accept", data={"version": report.version})
+    accept = team.post(
+        f"/review/reports/{report.id}", data={"action": "accept", "version": report.version}
+    )
     assert accept.status_code == (302 if team_code == "city" else 403)
     owners, _ = login_as("officer", org["b"])
     assert owners.get(f"/review/reports/{report.id}").status_code == 200

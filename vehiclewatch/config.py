@@ -31,6 +31,9 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     HOTLINE_LOCAL = "0891-12388"
+    # The issuing commission's 文号 prefix: bulletins are numbered 示纪通〔2026〕3号, a
+    # sequence per year assigned at approval.
+    BULLETIN_NUMBER_PREFIX = "示纪通"
     # A CJK TrueType/TrueType-collection font to embed in sticker PDFs and PNGs; when unset,
     # a system font (Debian's fonts-wqy-microhei) is used, else reportlab's STSong-Light.
     CJK_FONT_PATH = None

@@ -65,12 +65,5 @@ def fleet_units(user: User) -> list[Unit]:
     )
 
 
-def jurisdictions() -> list[Unit]:
-    kinds = (UnitKind.CITY, UnitKind.COUNTY)
-    return list(
-        db.session.execute(select(Unit).where(Unit.kind.in_(kinds)).order_by(Unit.path)).scalars()
-    )
-
-
 class NotPermitted(Exception):
     """This actor may not take this action (a role, a scope or a four-eyes rule)."""

@@ -88,3 +88,13 @@ class StepForm(ConfirmForm):
     """Approve or publish: the CSRF token and the version the leader looked at."""
 
     version = HiddenField(validators=[DataRequired()])
+
+
+class CorrectionForm(FlaskForm):
+    """Start a correction (更正) of a published bulletin: what it changes, in words."""
+
+    note = TextAreaField(
+        _l("更正说明（将印在更正版上）"),
+        validators=[DataRequired(_l("请说明更正了什么。")), Length(max=1000)],
+        description=_l("如：第 2 条典型问题的处理结果由“诫勉谈话”更正为“批评教育”。"),
+    )

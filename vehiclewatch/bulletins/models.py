@@ -4,7 +4,17 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Unit, User
@@ -30,7 +40,19 @@ class Bulletin(db.Model):
     county leader their county's."""
 
     __tablename__ = "bulletin"
-    __table_args__ = (UniqueConstraint("round_start", "jurisdiction_id"),)
+    __table_args__ = (
+        # One original per round and jurisdiction; its corrections (更正) share the round.
+        Index(
+            "uq_bulletin_original_round",
+            "round_start",
+            "jurisdiction_id",
+            unique=True,
+            sqlite_where=text("corrects_id IS NULL"),
+            postgresql_where=text("corrects_id IS NULL"),
+        ),
+        # The 文号's yearly sequence: two approvals at once cannot take the same number.
+        UniqueConstraint("number_year", "number_seq"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     round_start: Mapped[date] = mapped_column(Date)
@@ -51,6 +73,14 @@ class Bulletin(db.Model):
     # bulletin, so anyone who kept a copy can check the log was not rewritten since.
     audit_count: Mapped[int | None] = mapped_column(BigInteger)
     audit_head: Mapped[str | None] = mapped_column(String(64))
+    # The document number (文号), e.g. 示纪通〔2026〕3号: assigned at the first approval and
+    # kept (a withdrawn and re-approved bulletin keeps its number).
+    number_year: Mapped[int | None] = mapped_column(Integer)
+    number_seq: Mapped[int | None] = mapped_column(Integer)
+    doc_number: Mapped[str | None] = mapped_column(String(60))
+    # A correction (更正) names the published bulletin it corrects, and says what changed.
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin.id"), unique=True)
+    correction_note: Mapped[str | None] = mapped_column(Text)
     # Optimistic lock: two officers editing one draft cannot silently overwrite each other.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -59,6 +89,10 @@ class Bulletin(db.Model):
     jurisdiction: Mapped[Unit] = relationship()
     drafted_by: Mapped[User] = relationship(foreign_keys=[drafted_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    corrects: Mapped["Bulletin | None"] = relationship(
+        remote_side=[id], back_populates="corrected_by"
+    )
+    corrected_by: Mapped["Bulletin | None"] = relationship(back_populates="corrects")
     cases: Mapped[list["BulletinCase"]] = relationship(
         back_populates="bulletin",
         order_by="BulletinCase.position",
@@ -72,6 +106,10 @@ class Bulletin(db.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == BulletinStatus.DRAFT
+
+    @property
+    def is_correction(self) -> bool:
+        return self.corrects_id is not None
 
     @property
     def issuer(self) -> str:
@@ -89,6 +127,9 @@ class Bulletin(db.Model):
             "jurisdiction": self.jurisdiction_id,
             "title": self.title,
             "status": self.status,
+            "doc_number": self.doc_number,
+            "corrects": self.corrects_id,
+            "correction_note": self.correction_note,
             "cases": [case.snapshot() for case in self.cases],
             "version": self.version,
         }

@@ -8,6 +8,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     HRFlowable,
     KeepTogether,
@@ -20,12 +21,16 @@ from reportlab.platypus import (
 
 from ..fonts import CjkFont
 from ..reports.models import CATEGORY_LABELS, Category
+from .linebreak import break_lines
 from .models import Bulletin
 from .queries import Figures
 
 HEADING = "每周一督通报"
 MM = 72 / 25.4
 RED = colors.Color(0.75, 0, 0)
+MARGIN = 25 * MM
+# The text column: the page between the margins, less the frame's padding (6 pt a side).
+TEXT_WIDTH = A4[0] - 2 * MARGIN - 12
 CLOSING = "各地各单位要以案为鉴、引以为戒，严格执行公务用车管理规定，自觉接受群众监督。"
 
 
@@ -69,6 +74,7 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "issuer": ParagraphStyle("issuer", base, alignment=TA_CENTER),
         "title": ParagraphStyle("title", base, fontSize=16, leading=26, alignment=TA_CENTER),
         "section": ParagraphStyle("section", base, fontSize=14, leading=24, spaceBefore=8),
+        "subsection": ParagraphStyle("subsection", base, spaceBefore=8, spaceAfter=4),
         "body": ParagraphStyle("body-indent", base, firstLineIndent=24, spaceAfter=4),
         "cell": ParagraphStyle("cell", base, fontSize=10.5, leading=15),
         "sign": ParagraphStyle("sign", base, alignment=TA_RIGHT),
@@ -77,6 +83,19 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
             "anchor", base, fontSize=8, leading=12, spaceBefore=12, textColor=colors.grey
         ),
     }
+
+
+def _text(text: str, style: ParagraphStyle) -> Paragraph:
+    """Plain text, its lines broken here by Chinese rules (reportlab's own CJK wrapping
+    would start lines with closing punctuation); reportlab only sets the lines."""
+    width = TEXT_WIDTH - style.leftIndent - style.rightIndent
+    lines = break_lines(
+        text,
+        lambda ch: stringWidth(ch, style.fontName, style.fontSize),
+        width,
+        width - style.firstLineIndent,
+    )
+    return Paragraph("<br/>".join(escape(line) for line in lines), style)
 
 
 def _table(rows: list[tuple[str, int]], header: tuple[str, str], style, font: str) -> Table:
@@ -106,8 +125,8 @@ def bulletin_pdf(
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,
-        leftMargin=25 * MM,
-        rightMargin=25 * MM,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
         topMargin=22 * MM,
         bottomMargin=22 * MM,
         title=f"{HEADING} {bulletin.title}",
@@ -116,18 +135,31 @@ def bulletin_pdf(
     story = [
         Paragraph(HEADING, s["heading"]),
         Paragraph(escape(bulletin.issuer), s["issuer"]),
+    ]
+    if bulletin.doc_number:
+        story.append(Paragraph(escape(bulletin.doc_number), s["issuer"]))
+    story += [
         HRFlowable(width="100%", thickness=1.5, color=RED, spaceBefore=4, spaceAfter=10),
     ]
     if bulletin.is_draft:
         story.append(Paragraph("（草稿，未经审定，不得外传）", s["mark"]))
+    if bulletin.is_correction:
+        story.append(Paragraph("更　正", s["mark"]))
     story += [
-        Paragraph(escape(bulletin.title), s["title"]),
+        _text(bulletin.title, s["title"]),
         Spacer(0, 4 * MM),
-        Paragraph(
+        _text(
             f"督查时段：{cn_date(bulletin.round_start)}至{cn_date(bulletin.round_end)}", s["body"]
         ),
+    ]
+    if bulletin.is_correction:
+        corrected = bulletin.corrects.doc_number or bulletin.corrects.title
+        story.append(
+            _text(f"本通报更正{corrected}。更正内容：{bulletin.correction_note}", s["body"])
+        )
+    story += [
         Paragraph("一、总体情况", s["section"]),
-        Paragraph(
+        _text(
             f"本轮共收到群众举报{figures.received}件，受理{figures.accepted}件，"
             f"经核查属实（含部分属实）{figures.substantiated}件；"
             f"随机抽查公务用车{figures.spot_checks_done}辆，发现问题{figures.problems_found}个。",
@@ -135,36 +167,29 @@ def bulletin_pdf(
         ),
         _table(figure_rows(figures), ("项目", "数量"), s["cell"], font.name),
     ]
-    if figures.by_category:
-        story += [
-            Spacer(0, 4 * MM),
-            _table(
-                [(category_label(c), n) for c, n in figures.by_category.items()],
-                ("问题类型", "举报（件）"),
-                s["cell"],
-                font.name,
-            ),
-        ]
-    if len(figures.by_jurisdiction) > 1:
-        story += [
-            Spacer(0, 4 * MM),
-            _table(
-                list(figures.by_jurisdiction.items()),
-                ("地区", "举报（件）"),
-                s["cell"],
-                font.name,
-            ),
-        ]
+    # The same tables as the page (bulletins/_figures.html), under the same headings.
+    breakdowns = [
+        (
+            "按问题类型",
+            ("问题类型", "举报（件）"),
+            [(category_label(c), n) for c, n in figures.by_category.items()],
+        ),
+        ("按地区", ("地区", "举报（件）"), list(figures.by_jurisdiction.items())),
+    ]
+    for heading, header, rows in breakdowns:
+        if rows:
+            story += [
+                Paragraph(heading, s["subsection"]),
+                _table(rows, header, s["cell"], font.name),
+            ]
     story.append(Paragraph("二、典型问题", s["section"]))
     if bulletin.cases:
         for number, case in enumerate(bulletin.cases, 1):
-            story.append(
-                KeepTogether(Paragraph(f"{number}. {escape(case_sentence(case))}", s["body"]))
-            )
+            story.append(KeepTogether(_text(f"{number}. {case_sentence(case)}", s["body"])))
     else:
-        story.append(Paragraph("本轮未发现需通报的典型问题。", s["body"]))
+        story.append(_text("本轮未发现需通报的典型问题。", s["body"]))
     story += [
-        Paragraph(CLOSING, s["body"]),
+        _text(CLOSING, s["body"]),
         Spacer(0, 10 * MM),
         Paragraph(escape(bulletin.issuer), s["sign"]),
     ]

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..fonts import cjk_font
 from ..timeutil import to_local
 from . import queries, services
-from .forms import BulletinForm, ConfirmForm, StepForm
+from .forms import BulletinForm, ConfirmForm, CorrectionForm, StepForm
 from .models import Bulletin
 from .pdf import bulletin_pdf, category_label, cn_date
 
@@ -54,7 +54,12 @@ def _edit_form(bulletin: Bulletin) -> BulletinForm:
     return BulletinForm(formdata=None, data=data)
 
 
-def _render_staff(bulletin: Bulletin, form: BulletinForm | None = None, status: int = 200):
+def _render_staff(
+    bulletin: Bulletin,
+    form: BulletinForm | None = None,
+    status: int = 200,
+    correction: CorrectionForm | None = None,
+):
     if form is None and bulletin.is_draft:
         form = _edit_form(bulletin)
     return render_template(
@@ -62,6 +67,8 @@ def _render_staff(bulletin: Bulletin, form: BulletinForm | None = None, status: 
         bulletin=bulletin,
         form=form,
         step=StepForm(formdata=None, version=bulletin.version),
+        correction=correction or CorrectionForm(formdata=None),
+        round_over=services.round_over(bulletin),
         figures=queries.bulletin_figures(bulletin),
         category_label=category_label,
         may_sign=services.may_sign(bulletin, current_user),
@@ -75,7 +82,7 @@ def index():
     mine = {
         b.round_start: b
         for b in bulletins
-        if b.jurisdiction_id == current_user.unit.jurisdiction_id
+        if b.jurisdiction_id == current_user.unit.jurisdiction_id and not b.is_correction
     }
     return render_template(
         "bulletins/index.html",
@@ -148,6 +155,15 @@ def _step(bulletin_id: int, service, done: str):
             _("通报当前状态为“%(status)s”，不能执行此操作。", status=bulletin.status_label), "error"
         )
         return _render_staff(bulletin, status=409)
+    except services.RoundNotOver:
+        flash(
+            _(
+                "本轮督查到%(day)s结束，结束后才能审定通报。",
+                day=cn_date(bulletin.round_end),
+            ),
+            "error",
+        )
+        return _render_staff(bulletin, status=409)
     except services.StaleBulletin:
         db.session.expire_all()
         bulletin = queries.bulletin_or_404(current_user, bulletin_id)
@@ -167,6 +183,33 @@ def approve(bulletin_id: int):
 @officers_only
 def publish(bulletin_id: int):
     return _step(bulletin_id, services.publish, _("通报已发布，公众可以查看。"))
+
+
+@bp.post("/review/bulletins/<int:bulletin_id>/withdraw")
+@officers_only
+def withdraw(bulletin_id: int):
+    return _step(bulletin_id, services.withdraw, _("已撤回审定，通报回到草稿，可以修改。"))
+
+
+@bp.post("/review/bulletins/<int:bulletin_id>/correct")
+@officers_only
+def correct(bulletin_id: int):
+    bulletin = queries.bulletin_or_404(current_user, bulletin_id)
+    form = CorrectionForm()
+    if not form.validate_on_submit():
+        return _render_staff(bulletin, correction=form, status=422)
+    try:
+        correction = services.correct(bulletin, form.note.data, current_user)
+    except services.NotPermitted:
+        abort(403)
+    except services.WrongStatus:
+        flash(_("只有已发布的通报才能更正。"), "error")
+        return _render_staff(bulletin, status=409)
+    except services.AlreadyCorrected as exc:
+        flash(_("这份通报已有更正版，请在更正版上继续。"), "warning")
+        return redirect(url_for("bulletins.edit", bulletin_id=exc.correction.id))
+    flash(_("已起草更正版：修改后审定、发布，原通报仍然公开并链接到更正版。"), "info")
+    return redirect(url_for("bulletins.edit", bulletin_id=correction.id))
 
 
 def _pdf_response(bulletin: Bulletin) -> Response:

@@ -52,6 +52,10 @@ PUBLIC_LABELS = {
 OPEN_STATES = frozenset(
     {State.SUBMITTED, State.ACCEPTED, State.VERIFYING, State.PARKED, State.PENDING_APPROVAL}
 )
+# What officers still work on: the open reports, and concluded ones awaiting the reply. The
+# queue opens on these; the rest (answered, rejected, merged, transferred) are finished.
+WORKING_STATES = OPEN_STATES | {State.CONCLUDED}
+FINISHED_STATES = frozenset(State) - WORKING_STATES
 
 
 class Method(StrEnum):

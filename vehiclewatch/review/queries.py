@@ -4,24 +4,33 @@ neighbours and viewers, the dashboard's figures."""
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import abort
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select, text, true
 
 from ..audit import AuditEntry
 from ..auth.models import Unit, User
-from ..auth.scope import in_case_scope, in_report_scope, subtree_ids
+from ..auth.scope import case_unit_ids, in_case_scope, in_report_scope, subtree_ids
 from ..calendar.workdays import WorkingCalendar, load_calendar, overdue_cutoff
 from ..extensions import db
-from ..reports.models import Report, ReportEvent, ReportPhoto
-from ..reports.states import State
+from ..reports.models import WORKING_CONDITION, Report, ReportEvent, ReportPhoto
+from ..reports.states import FINISHED_STATES, State
 from ..timeutil import local_zone, utcnow
 
 PAGE_SIZE = 50
 SCREENING_DAYS = 5
 ACKNOWLEDGE_DAYS = 15
 NEIGHBOUR_WINDOW = timedelta(hours=24)
+# Views of a case by one person this close together are shown as one line (each stays in
+# the audit log).
+VIEW_MERGE_WINDOW = timedelta(minutes=5)
+
+# The state filter's views besides one state: the default (reports still being worked on),
+# the finished ones, everything.
+VIEW_WORKING = ""
+VIEW_FINISHED = "finished"
+VIEW_ALL = "all"
 
 
 def readable(user: User):
@@ -48,6 +57,14 @@ def photo_or_404(user: User, photo_id: int) -> ReportPhoto:
     if photo is None:
         abort(404)
     return photo
+
+
+def visible_jurisdictions(user: User) -> list[Unit]:
+    """The 辖区 the queue's filter offers: those of the units in the user's case scope."""
+    in_scope = select(Unit.jurisdiction_id).where(Unit.id.in_(case_unit_ids(user)))
+    return list(
+        db.session.execute(select(Unit).where(Unit.id.in_(in_scope)).order_by(Unit.path)).scalars()
+    )
 
 
 @dataclass
@@ -144,8 +161,8 @@ def _filtered(user: User, filters: QueueFilters, deadlines: Deadlines, *, with_s
     # Lists, counts and exports are the user's own cases: an OR with team-filed reports would
     # defeat the queue's indexes (those stay readable by their page and the spot-check list).
     conditions = [in_case_scope(user, Report.unit_id)]
-    if with_state and filters.state:
-        conditions.append(Report.state == filters.state)
+    if with_state:
+        conditions.append(_state_condition(filters.state))
     if filters.category:
         conditions.append(Report.category == filters.category)
     if filters.jurisdiction_id:
@@ -173,6 +190,20 @@ def _filtered(user: User, filters: QueueFilters, deadlines: Deadlines, *, with_s
         except ValueError:
             abort(400)
     return conditions
+
+
+def _state_condition(view: str):
+    if view == VIEW_WORKING:
+        # Spelled as the queue's partial index (ix_report_working_queue) is.
+        return text(WORKING_CONDITION)
+    if view == VIEW_FINISHED:
+        return Report.state.in_(FINISHED_STATES)
+    if view == VIEW_ALL:
+        return true()
+    try:
+        return Report.state == State(view)
+    except ValueError:
+        abort(400)
 
 
 def encode_cursor(report: Report) -> str:
@@ -276,20 +307,41 @@ def neighbours(user: User, report: Report) -> list[Report]:
     )
 
 
-def viewers(report: Report) -> list[tuple[str, datetime]]:
-    """Who has looked at the case, and when (from the audit trail)."""
-    return list(
-        db.session.execute(
-            select(AuditEntry.actor, AuditEntry.at)
-            .where(
-                AuditEntry.object_type == "report",
-                AuditEntry.object_id == str(report.id),
-                AuditEntry.action.in_(("report_viewed", "contact_revealed")),
-            )
-            .order_by(AuditEntry.seq.desc())
-            .limit(100)
-        ).all()
-    )
+@dataclass
+class Viewing:
+    """One line of 查阅记录: a person's views of a case within a few minutes of each other."""
+
+    name: str
+    first: datetime
+    last: datetime
+    times: int
+
+
+def viewers(report: Report, limit: int = 100) -> list[Viewing]:
+    """Who has looked at the case, and when (from the audit trail), newest first, by display
+    name; one person's views in quick succession make one line."""
+    rows = db.session.execute(
+        select(AuditEntry.actor, User.display_name, AuditEntry.at)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(
+            AuditEntry.object_type == "report",
+            AuditEntry.object_id == str(report.id),
+            AuditEntry.action.in_(("report_viewed", "contact_revealed")),
+        )
+        .order_by(AuditEntry.seq.desc())
+        .limit(10 * limit)
+    ).all()
+    lines: list[Viewing] = []
+    latest: dict[str, Viewing] = {}
+    for username, display_name, at in rows:
+        name = display_name or username
+        line = latest.get(name)
+        if line is not None and line.first - at <= VIEW_MERGE_WINDOW:
+            line.first, line.times = at, line.times + 1
+            continue
+        line = latest[name] = Viewing(name, at, at, 1)
+        lines.append(line)
+    return lines[:limit]
 
 
 def _seconds_between(later, earlier):
@@ -298,10 +350,23 @@ def _seconds_between(later, earlier):
     return func.extract("epoch", later - earlier)
 
 
-def _week_start(column):
-    if db.engine.dialect.name == "sqlite":
-        return func.date(column, "weekday 0", "-6 days")
-    return func.date(func.date_trunc("week", column))
+def local_week_starts(now: datetime, weeks: int) -> list[date]:
+    """The Mondays of the last `weeks` local weeks, the current one last."""
+    today = now.astimezone(local_zone()).date()
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+
+
+def _local_week_of(column, mondays: list[date]):
+    """Which of these local weeks a UTC time falls in, as a SQL expression: the weeks'
+    boundaries are computed here in the configured zone, so both engines agree (and a
+    Monday morning before 08:00 in Asia/Shanghai is that Monday's week)."""
+    zone = local_zone()
+    bounds = [datetime.combine(day, time(), tzinfo=zone).astimezone(UTC) for day in mondays]
+    return case(
+        *((column >= start, index) for index, start in reversed(list(enumerate(bounds)))),
+        else_=None,
+    )
 
 
 def _average_days(user: User, event_condition) -> float | None:
@@ -354,14 +419,14 @@ def dashboard(user: User, deadlines: Deadlines, weeks: int = 12) -> Dashboard:
         .where(scope)
         .group_by(jurisdiction.c.jurisdiction_id)
     ).all()
-    week = _week_start(Report.created_at)
-    since = deadlines.now - timedelta(weeks=weeks)
-    by_week = db.session.execute(
-        select(week, func.count())
-        .where(scope, Report.created_at >= since)
-        .group_by(week)
-        .order_by(week)
-    ).all()
+    mondays = local_week_starts(deadlines.now, weeks)
+    week = _local_week_of(Report.created_at, mondays)
+    first = datetime.combine(mondays[0], time(), tzinfo=local_zone())
+    per_week = dict(
+        db.session.execute(
+            select(week, func.count()).where(scope, Report.created_at >= first).group_by(week)
+        ).all()
+    )
     overdue = db.session.execute(
         select(func.count()).where(scope, overdue_clause(deadlines))
     ).scalar_one()
@@ -371,7 +436,7 @@ def dashboard(user: User, deadlines: Deadlines, weeks: int = 12) -> Dashboard:
         by_jurisdiction=sorted(
             ((names.get(j, "—"), n) for j, n in by_jurisdiction), key=lambda item: -item[1]
         ),
-        by_week=[(str(w), n) for w, n in by_week],
+        by_week=[(str(day), per_week.get(index, 0)) for index, day in enumerate(mondays)],
         overdue=overdue,
         days_to_screen=_average_days(user, ReportEvent.from_state == State.SUBMITTED),
         days_to_conclude=_average_days(user, ReportEvent.to_state == State.CONCLUDED),

@@ -19,12 +19,12 @@ from flask_login import current_user
 from .. import tables
 from ..auth.access import roles_required
 from ..auth.models import Role
-from ..auth.scope import jurisdictions
 from ..dispatch.queries import dispatch_evidence
 from ..fleet.queries import vehicle_by_plate
 from ..formutil import choices
 from ..reports import filing, workflow
 from ..reports.accel import accel_redirect
+from ..reports.consistency import photo_flags
 from ..reports.models import CATEGORY_LABELS, SOURCE_LABELS, Source
 from ..reports.photostore import photo_dir
 from ..reports.protection import new_submission_id
@@ -58,6 +58,13 @@ FIELD_MESSAGES = {
 }
 
 
+QUEUE_VIEWS = {
+    queries.VIEW_WORKING: _l("待办理（未结束）"),
+    queries.VIEW_FINISHED: _l("已结束（已反馈、不予受理、重复件、已转办）"),
+    queries.VIEW_ALL: _l("全部"),
+}
+
+
 @bp.app_template_filter("state_label")
 def state_label(state: str) -> str:
     return str(STATE_LABELS[state])
@@ -84,7 +91,8 @@ def queue():
         state_links=state_links,
         filters=filters,
         deadlines=deadlines,
-        jurisdictions=jurisdictions(),
+        jurisdictions=queries.visible_jurisdictions(current_user),
+        views=QUEUE_VIEWS,
         state_labels=STATE_LABELS,
         categories=CATEGORY_LABELS,
     )
@@ -98,20 +106,30 @@ def todo():
     )
 
 
-def _render_report(report, *, form=None, contact=None, status=200):
-    form = form or ActionForm(formdata=None, version=report.version)
-    form.assignee.choices = choices([(0, _("我自己"))]) + choices(
-        (u.id, u.display_name)
-        for u in workflow.assignable_officers(current_user)
-        if u.id != current_user.id
+def _action_forms(report, actions: list[Action], failed: tuple[Action, ActionForm] | None):
+    """One form per available action, blank but for the one that just failed."""
+    forms = {a: ActionForm(formdata=None, version=report.version) for a in actions}
+    if failed is not None and failed[0] in forms:
+        forms[failed[0]] = failed[1]
+    if Action.ACCEPT in forms:
+        forms[Action.ACCEPT].assignee.choices = choices([(0, _("我自己"))]) + choices(
+            (u.id, u.display_name)
+            for u in workflow.assignable_officers(current_user)
+            if u.id != current_user.id
+        )
+    return forms
+
+
+def _render_report(report, *, failed=None, contact=None, status=200):
+    actions = (
+        allowed_actions(report.state, current_user.role)
+        if workflow.handles(current_user, report)
+        else []
     )
     return render_template(
         "review/report.html",
         report=report,
-        form=form,
-        actions=allowed_actions(report.state, current_user.role)
-        if workflow.handles(current_user, report)
-        else [],
+        forms=_action_forms(report, actions, failed),
         rules=TRANSITIONS,
         contact=contact,
         neighbours=queries.neighbours(current_user, report),
@@ -119,6 +137,7 @@ def _render_report(report, *, form=None, contact=None, status=200):
         deadlines=queries.Deadlines(),
         score_parts=score_parts(report),
         evidence_labels=EVIDENCE_LABELS,
+        photo_flags=photo_flags,
         dispatch=dispatch_evidence(report.vehicle, report.seen_at, report.created_at)
         if report.vehicle
         else None,
@@ -181,19 +200,22 @@ def _action_details(form: ActionForm) -> dict:
     }
 
 
-@bp.post("/reports/<int:report_id>/<action>")
+@bp.post("/reports/<int:report_id>")
 @officers_only
-def act(report_id: int, action: str):
+def act(report_id: int):
+    """Every action posts to the report's own address: a refusal is shown there (so the
+    address bar stays the report's), a success redirects back to it."""
     found = queries.report_or_404(current_user, report_id)
     try:
-        action = Action(action)
+        action = Action(request.form.get("action", ""))
     except ValueError:
-        abort(404)
+        abort(400)
     if action is Action.OBJECT:
-        abort(404)  # the reporter's step, through /track
+        abort(400)  # the reporter's step, through /track
     form = ActionForm()
+    failed = (action, form)
     if not form.validate_on_submit():
-        return _render_report(found, form=form, status=422)
+        return _render_report(found, failed=failed, status=422)
     try:
         workflow.transition(
             found,
@@ -212,14 +234,19 @@ def act(report_id: int, action: str):
             ),
             "error",
         )
-        return _render_report(found, form=form, status=409)
+        return _render_report(found, status=409)
     except workflow.NotPermitted:
         flash(_("您没有权限执行“%(action)s”。", action=TRANSITIONS[action].label), "error")
-        return _render_report(found, form=form, status=403)
+        return _render_report(found, status=403)
     except workflow.MissingInformation as exc:
+        # Each message goes beside its field, in the form of the action that was tried.
         for name in exc.fields:
-            flash(str(FIELD_MESSAGES.get(name, name)), "error")
-        return _render_report(found, form=form, status=422)
+            message = str(FIELD_MESSAGES.get(name, name))
+            if name in form:
+                form[name].errors = [*form[name].errors, message]
+            else:
+                flash(message, "error")
+        return _render_report(found, failed=failed, status=422)
     except workflow.StaleReport:
         found = queries.report_or_404(current_user, report_id)
         flash(

@@ -1,7 +1,7 @@
 """Spot-check draws: the named public draw committed to, and the public value entered after.
 
 Revision ID: 0019
-Revises: 0013
+Revises: 0018
 Create Date: 2026-12-01 20:30:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0019"
-down_revision = "0013"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
