@@ -15,7 +15,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 VEHICLES = 10_000
 DPI = 200
-PAGES_PER_SCAN = 25  # rasterised pages on disk at a time (4 MB each)
+PAGES_PER_SCAN = 25  # pages whose labels are on disk at a time
+QR_ONLY = ["-Sdisable", "-Sqrcode.enable"]  # zbarimg skips its 1-D barcode decoders
 
 
 def _app(database: Path):
@@ -101,31 +102,36 @@ def _print(database: Path, out: Path) -> dict:
     return figures
 
 
-def _scan_every_code(pdf: Path, pages: int, folder: Path) -> list[str] | None:
-    """Every QR code zbarimg finds on the sheet rendered at 200 dpi, each label cut out
-    (one code at a time, as a phone sees it)."""
-    if not (shutil.which("zbarimg") and shutil.which("pdftoppm")):
+def _scan_every_code(pdf: Path, folder: Path) -> list[str] | None:
+    """Every QR code zbarimg finds on the sheet rendered at 200 dpi (pdfium, 4x faster than
+    pdftoppm here), each label cut out: one code at a time, as a phone sees it."""
+    if not shutil.which("zbarimg"):
         return None
+    import pypdfium2
     from bench_sheets import cut_labels
 
     found = []
-    for first in range(1, pages + 1, PAGES_PER_SCAN):
-        last = min(first + PAGES_PER_SCAN - 1, pages)
-        subprocess.run(
-            ["pdftoppm", "-r", str(DPI), "-gray", "-f", str(first), "-l", str(last),
-             str(pdf), str(folder / "page")],
-            check=True,
-        )  # fmt: skip
-        images = sorted(folder.glob("page*.pgm"))
-        labels = [label for image in images for label in cut_labels(image, folder)]
-        done = subprocess.run(["zbarimg", "-q", *labels], capture_output=True, text=True)
-        found += [
-            line.removeprefix("QR-Code:")
-            for line in done.stdout.splitlines()
-            if line.startswith("QR-Code:")
-        ]
-        for image in images + labels:
-            image.unlink()
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        for first in range(0, len(document), PAGES_PER_SCAN):
+            labels = []
+            for number in range(first, min(first + PAGES_PER_SCAN, len(document))):
+                page = document[number]
+                image = page.render(scale=DPI / 72, grayscale=True).to_pil()
+                labels += cut_labels(image, folder, f"page-{number}")
+                page.close()
+            done = subprocess.run(
+                ["zbarimg", "-q", *QR_ONLY, *labels], capture_output=True, text=True
+            )
+            found += [
+                line.removeprefix("QR-Code:")
+                for line in done.stdout.splitlines()
+                if line.startswith("QR-Code:")
+            ]
+            for label in labels:
+                label.unlink()
+    finally:
+        document.close()
     return found
 
 
@@ -138,7 +144,7 @@ def run() -> str:
         reprint = _print(database, folder / "reprint.pdf")
         with sqlite3.connect(database) as conn:
             issued = [url for (url,) in conn.execute("SELECT url FROM sticker")]
-        found = _scan_every_code(folder / "first.pdf", first["pages"], folder)
+        found = _scan_every_code(folder / "first.pdf", folder)
     rows = [
         f"## First print of {VEHICLES:,} stickers (issues them), and a reprint (SQLite)",
         "",
@@ -157,7 +163,7 @@ def run() -> str:
         )
         met = met and figures["seconds"] <= 20 and figures["peak_mb"] <= 150
     if found is None:
-        scanned = "not run (needs zbar-tools and poppler-utils)"
+        scanned = "not run (needs zbar-tools)"
         met = False
     else:
         decoded = set(found) & set(issued)

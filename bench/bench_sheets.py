@@ -111,6 +111,8 @@ def _zbar(path: Path, pages: int, folder: Path) -> dict | None:
     each label cut out of it (one code at a time, as a phone sees it)."""
     if not (shutil.which("zbarimg") and shutil.which("pdftoppm")):
         return None
+    from PIL import Image
+
     from vehiclewatch.fleet.sheets import LAYOUTS
 
     layout = LAYOUTS["a4-8"]
@@ -125,28 +127,26 @@ def _zbar(path: Path, pages: int, folder: Path) -> dict | None:
             check=True,
         )  # fmt: skip
         figures["whole_page"] += _zbarimg(stem.with_suffix(".pgm"))
-        figures["by_label"] += _zbarimg(*cut_labels(stem.with_suffix(".pgm"), folder))
+        with Image.open(stem.with_suffix(".pgm")) as image:
+            figures["by_label"] += _zbarimg(*cut_labels(image, folder, stem.name))
         figures["codes"] += layout.per_sheet
     return figures
 
 
-def cut_labels(page: Path, folder: Path) -> list[Path]:
-    """Each label of an a4-8 page rendered at DPI, saved as its own image beside it."""
-    from PIL import Image
-
+def cut_labels(image, folder: Path, stem: str) -> list[Path]:
+    """Each label of an a4-8 page rendered at DPI, saved as its own image in folder."""
     from vehiclewatch.fleet.sheets import LAYOUTS
 
     layout = LAYOUTS["a4-8"]
     px = DPI / 25.4
     labels = []
-    with Image.open(page) as image:
-        for position in range(layout.per_sheet):
-            row, col = divmod(position, layout.cols)
-            x = (layout.left_mm + col * layout.h_pitch_mm) * px
-            y = (layout.top_mm + row * layout.v_pitch_mm) * px
-            box = (x, y, x + layout.label_w_mm * px, y + layout.label_h_mm * px)
-            labels.append(folder / f"{page.stem}-label-{position}.png")
-            image.crop(tuple(round(v) for v in box)).save(labels[-1])
+    for position in range(layout.per_sheet):
+        row, col = divmod(position, layout.cols)
+        x = (layout.left_mm + col * layout.h_pitch_mm) * px
+        y = (layout.top_mm + row * layout.v_pitch_mm) * px
+        box = (x, y, x + layout.label_w_mm * px, y + layout.label_h_mm * px)
+        labels.append(folder / f"{stem}-label-{position}.pgm")
+        image.crop(tuple(round(v) for v in box)).save(labels[-1])
     return labels
 
 

@@ -10,7 +10,7 @@ from vehiclewatch.reports import jpegscale
 from vehiclewatch.reports.photos import DRAFT_MIN_EDGE, EVIDENCE_EDGE, process_photo
 
 pytestmark = pytest.mark.skipif(
-    jpegscale._turbo is None, reason="libturbojpeg not installed (Debian: libturbojpeg0)"
+    not jpegscale.available(), reason="libturbojpeg not installed (Debian: libturbojpeg0)"
 )
 
 

@@ -1,19 +1,25 @@
 """JPEG decoding at libjpeg-turbo's M/8 scales (3/4, 5/8, ...), which Pillow's draft() lacks."""
 
+import functools
 import warnings
 
 from PIL import Image
 
-try:
-    from turbojpeg import TJPF_GRAY, TJPF_RGB, TurboJPEG
 
-    _turbo = TurboJPEG()
-except (ImportError, RuntimeError, OSError):  # Debian's libturbojpeg0 is not installed
-    _turbo = None
+@functools.cache
+def _decoder():
+    """(TurboJPEG, pixel format by Pillow mode), or (None, {}) without Debian's libturbojpeg0.
+    Loaded on the first photo: numpy (18 MB) stays out of processes that never see one."""
+    try:
+        from turbojpeg import TJPF_GRAY, TJPF_RGB, TurboJPEG
 
-# draft() can only halve a 4000 px photo (2000 px, short of a 3000 px evidence copy), so
-# Pillow decodes it whole (36 MB) and resizes; at 3/4 libjpeg-turbo decodes straight to 3000.
-FORMATS = {"RGB": TJPF_RGB, "L": TJPF_GRAY} if _turbo else {}
+        return TurboJPEG(), {"RGB": TJPF_RGB, "L": TJPF_GRAY}
+    except (ImportError, RuntimeError, OSError):
+        return None, {}
+
+
+def available() -> bool:
+    return _decoder()[0] is not None
 
 
 def _scaled(edge: int, factor: tuple[int, int]) -> int:
@@ -27,16 +33,19 @@ def decode_scaled(
     leaves a long edge of at least `min_edge`, or None when libjpeg-turbo cannot decode it
     (library missing, or a CMYK JPEG): the caller decodes with Pillow then. A damaged stream
     raises OSError."""
-    if mode not in FORMATS:
+    turbo, formats = _decoder()
+    if mode not in formats:
         return None
+    # draft() can only halve a 4000 px photo (2000 px, short of a 3000 px evidence copy), so
+    # Pillow decodes it whole (36 MB) and resizes; at 3/4 libjpeg-turbo decodes to 3000 px.
     edge = max(size)
-    factors = sorted((f for f in _turbo.scaling_factors if f[0] <= f[1]), key=lambda f: f[0] / f[1])
+    factors = sorted((f for f in turbo.scaling_factors if f[0] <= f[1]), key=lambda f: f[0] / f[1])
     factor = next((f for f in factors if _scaled(edge, f) >= min_edge), (1, 1))
     with warnings.catch_warnings():
         # libjpeg-turbo only warns about a truncated or corrupt stream and returns grey rows.
         warnings.simplefilter("error")
         try:
-            pixels = _turbo.decode(data, pixel_format=FORMATS[mode], scaling_factor=factor)
+            pixels = turbo.decode(data, pixel_format=formats[mode], scaling_factor=factor)
         except UserWarning as exc:
             raise OSError(str(exc)) from exc
     height, width = pixels.shape[:2]

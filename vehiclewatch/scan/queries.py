@@ -5,13 +5,71 @@ for something that does not exist.
 """
 
 import re
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Date, bindparam, select
 from sqlalchemy.orm import contains_eager
 
+from ..auth.models import Unit
+from ..dispatch.queries import sealed_condition
 from ..extensions import db
-from ..fleet.models import Sticker, Vehicle
+from ..fleet.models import CATEGORY_LABELS, STATUS_LABELS, Category, Status, Sticker, Vehicle
 from ..fleet.plates import InvalidPlate, normalise_plate
+
+
+@dataclass(frozen=True)
+class ScanCard:
+    """What the page a scanned sticker opens shows: plain values, read in one query."""
+
+    token: str
+    revoked_at: datetime | None
+    plate: str
+    unit_name: str
+    category: str
+    status: str
+    brand_model: str
+    colour: str
+    sealed_now: bool
+
+    @property
+    def live(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def category_label(self) -> str:
+        return str(CATEGORY_LABELS[Category(self.category)])
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[Status(self.status)])
+
+
+# Built once: composing the statement cost as much as running it.
+_SCAN_CARD = (
+    select(
+        Sticker.token,
+        Sticker.revoked_at,
+        Vehicle.plate,
+        Unit.name,
+        Vehicle.category,
+        Vehicle.status,
+        Vehicle.brand_model,
+        Vehicle.colour,
+        sealed_condition(Vehicle.id, bindparam("today", type_=Date)),
+    )
+    .join(Vehicle, Sticker.vehicle_id == Vehicle.id)
+    .join(Unit, Vehicle.unit_id == Unit.id)
+    .where(Sticker.token == bindparam("token"), Vehicle.publicly_marked.is_(True))
+)
+
+
+def scan_card(token: str, today: date) -> ScanCard | None:
+    """The scan page of this token (upper- or lower-case), if its car is publicly marked:
+    sticker, car, unit and today's sealing in one query, without loading ORM objects (the
+    page a crowd opens at once)."""
+    row = db.session.execute(_SCAN_CARD, {"token": token.upper(), "today": today}).first()
+    return ScanCard(*row) if row else None
 
 
 def sticker_by_token(token: str) -> Sticker | None:

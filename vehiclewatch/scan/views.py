@@ -7,7 +7,6 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.access import public
-from ..dispatch.queries import sealed_on
 from ..extensions import limiter
 from ..fleet.models import Sticker
 from ..fleet.sheets import EIGHT_RULES
@@ -31,18 +30,12 @@ tracking = limiter.shared_limit("20/minute", scope="track", methods=["POST"])
 @public
 @limiter.limit("120/minute")
 def vehicle(token: str):
-    sticker = queries.sticker_by_token(token)
-    if sticker is None:
+    card = queries.scan_card(token, datetime.now(local_zone()).date())
+    if card is None:
         return render_template("scan/unknown.html", query=""), 404
-    if not sticker.live:
-        return render_template("scan/revoked.html", sticker=sticker), 410
-    today = datetime.now(local_zone()).date()
-    return render_template(
-        "scan/vehicle.html",
-        sticker=sticker,
-        rules=EIGHT_RULES,
-        sealed_now=sealed_on(sticker.vehicle_id, today),
-    )
+    if not card.live:
+        return render_template("scan/revoked.html", sticker=card), 410
+    return render_template("scan/vehicle.html", card=card, rules=EIGHT_RULES)
 
 
 @bp.get("/v")
