@@ -7,10 +7,11 @@ import json
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from helpers import in_fresh_process, vehicle_rows
 
 HERE = Path(__file__).resolve().parent
 VEHICLES = 10_000
@@ -38,7 +39,6 @@ def _populate(database: Path) -> None:
     from vehiclewatch.auth.services import create_unit
     from vehiclewatch.extensions import db
     from vehiclewatch.fleet.models import Vehicle
-    from vehiclewatch.timeutil import utcnow
 
     app = _app(database)
     with app.app_context():
@@ -48,24 +48,8 @@ def _populate(database: Path) -> None:
             create_unit(f"d{n}", f"示例市第{n}局机关服务中心", UnitKind.DEPARTMENT, city)
             for n in range(20)
         ]
-        now = utcnow()
-        db.session.execute(
-            insert(Vehicle),
-            [
-                {
-                    "plate": f"藏{'ABCDEFGHJK'[i // 1000]}·{i % 1000:05d}",
-                    "unit_id": units[i % len(units)].id,
-                    "category": "other",
-                    "brand_model": "",
-                    "colour": "",
-                    "status": "in_use",
-                    "publicly_marked": True,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(VEHICLES)
-            ],
-        )
+        rows = vehicle_rows(VEHICLES, [unit.id for unit in units], 1000)
+        db.session.execute(insert(Vehicle), rows)
         db.session.commit()
 
 
@@ -90,16 +74,7 @@ def _child(database: str, out: str) -> None:
 
 
 def _print(database: Path, out: Path) -> dict:
-    code = (
-        f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_first_print; "
-        f"bench_first_print._child({str(database)!r}, {str(out)!r})"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=HERE.parent, capture_output=True, text=True, check=True
-    )
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
-    figures["mb"] = out.stat().st_size / 1e6
-    return figures
+    return in_fresh_process("bench_first_print", f"_child({str(database)!r}, {str(out)!r})", out)
 
 
 def _scan_every_code(pdf: Path, folder: Path) -> list[str] | None:

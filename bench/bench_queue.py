@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
+from helpers import vehicle_rows
 from sqlalchemy import insert, select, text
 
 from vehiclewatch import create_app
@@ -39,20 +40,7 @@ def _populate() -> list:
         counties.append(county)
     departments = db.session.execute(select(Unit).where(Unit.kind == "department")).scalars().all()
     now = utcnow()
-    vehicles = [
-        {
-            "plate": f"藏{'ABCDEFGHJK'[i // 10000]}·{i % 10000:05d}",
-            "unit_id": departments[i % len(departments)].id,
-            "category": "other",
-            "brand_model": "",
-            "colour": "",
-            "status": "in_use",
-            "publicly_marked": True,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(VEHICLES)
-    ]
+    vehicles = vehicle_rows(VEHICLES, [d.id for d in departments], 10000)
     db.session.execute(insert(Vehicle), vehicles)
     unit_of = dict(db.session.execute(select(Vehicle.id, Vehicle.unit_id)).all())
     vehicle_ids = list(unit_of)

@@ -5,10 +5,11 @@ reference: 1,000 stickers drawn the plain reportlab way, one canvas.rect per dar
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from helpers import in_fresh_process
 
 HERE = Path(__file__).resolve().parent
 DISTINCT = 200  # computing a code takes ~4 ms; 10,000 of them would swamp the figure
@@ -89,16 +90,7 @@ def _child(count: int, path: str, mode: str) -> None:
 
 
 def _measure(count: int, path: Path, mode: str = "sheet") -> dict:
-    code = (
-        f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_sheets; "
-        f"bench_sheets._child({count}, {str(path)!r}, {mode!r})"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=HERE.parent, capture_output=True, text=True, check=True
-    )
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
-    figures["mb"] = path.stat().st_size / 1e6
-    return figures
+    return in_fresh_process("bench_sheets", f"_child({count}, {str(path)!r}, {mode!r})", path)
 
 
 def _zbarimg(*images: Path) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import contains_eager
 from ..auth.models import Unit
 from ..dispatch.queries import sealed_condition
 from ..extensions import db
-from ..fleet.models import CATEGORY_LABELS, STATUS_LABELS, Category, Status, Sticker, Vehicle
+from ..fleet.models import Sticker, Vehicle
 from ..fleet.plates import InvalidPlate, normalise_plate
 
 
@@ -36,13 +36,8 @@ class ScanCard:
     def live(self) -> bool:
         return self.revoked_at is None
 
-    @property
-    def category_label(self) -> str:
-        return str(CATEGORY_LABELS[Category(self.category)])
-
-    @property
-    def status_label(self) -> str:
-        return str(STATUS_LABELS[Status(self.status)])
+    category_label = Vehicle.category_label  # the same labels the car's own pages show
+    status_label = Vehicle.status_label
 
 
 # Built once: composing the statement cost as much as running it.
