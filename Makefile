@@ -42,6 +42,7 @@ test-postgres: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check vehiclewatch tests bench seeds
 	$(BIN)/ruff format --check vehiclewatch tests bench seeds
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format vehiclewatch tests bench seeds

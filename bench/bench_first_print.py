@@ -57,6 +57,7 @@ def _child(database: str, out: str) -> None:
     """Runs in a fresh interpreter so that its peak RSS is this print's alone."""
     import resource
 
+    from vehiclewatch import audit
     from vehiclewatch.fleet.fonts import cjk_font
     from vehiclewatch.fleet.services import Selection, print_stickers
 
@@ -66,7 +67,7 @@ def _child(database: str, out: str) -> None:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         start = time.perf_counter()
         with open(out, "wb") as sheet:
-            result = print_stickers(Selection(), sheet)
+            result = print_stickers(Selection(), sheet, actor=audit.SYSTEM)
         elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures = {"seconds": elapsed, "peak_mb": peak, "before_mb": before}

@@ -162,11 +162,11 @@ def _prepare_app(env: dict, workdir: Path) -> dict:
     os.environ.update(env)
     from sqlalchemy import select
 
-    from vehiclewatch import create_app
+    from vehiclewatch import audit, create_app
     from vehiclewatch.extensions import db
     from vehiclewatch.fleet.models import Sticker, Vehicle
+    from vehiclewatch.reports.filing import NewReport, file_report
     from vehiclewatch.reports.protection import new_submission_id
-    from vehiclewatch.reports.services import NewReport, file_report
     from vehiclewatch.timeutil import utcnow
 
     app = create_app()
@@ -183,20 +183,22 @@ def _prepare_app(env: dict, workdir: Path) -> dict:
         for n in range(EARLIER_REPORTS):
             seen_at = now - timedelta(minutes=n * 110 / EARLIER_REPORTS)
             new = NewReport("private_use", seen_at, vehicle=busy.vehicle, sticker=busy)
-            file_report(new, new_submission_id())
+            file_report(new, new_submission_id(), actor=audit.PUBLIC)
         new = NewReport("private_use", now, vehicle=tracked.vehicle, sticker=tracked)
-        _, receipt = file_report(new, new_submission_id())
+        _, receipt = file_report(new, new_submission_id(), actor=audit.PUBLIC)
         statements = {
             "alone": _statements(
                 lambda: file_report(
                     NewReport("private_use", now, vehicle=stickers[3].vehicle, sticker=stickers[3]),
                     new_submission_id(),
+                    actor=audit.PUBLIC,
                 )
             ),
             "busy": _statements(
                 lambda: file_report(
                     NewReport("private_use", now, vehicle=busy.vehicle, sticker=busy),
                     new_submission_id(),
+                    actor=audit.PUBLIC,
                 )
             ),
         }

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from vehiclewatch import create_app
+from vehiclewatch import audit, create_app
 from vehiclewatch.auth.models import Role, Unit, UnitKind
 from vehiclewatch.auth.services import create_unit, create_user
 from vehiclewatch.extensions import db
@@ -134,16 +134,30 @@ def org(app):
     """A small tree: the city with a 市直 department and its 纪委监委, two counties each with
     a department and an escalated 纪委监委."""
     units = {}
-    units["city"] = create_unit("city", "示例市", UnitKind.CITY, None)
-    units["city-ga"] = create_unit("city-ga", "示例市公安局", UnitKind.DEPARTMENT, units["city"])
+    units["city"] = create_unit("city", "示例市", UnitKind.CITY, None, actor=audit.SYSTEM)
+    units["city-ga"] = create_unit(
+        "city-ga", "示例市公安局", UnitKind.DEPARTMENT, units["city"], actor=audit.SYSTEM
+    )
     units["city-jw"] = create_unit(
-        "city-jw", "示例市纪委监委", UnitKind.DEPARTMENT, units["city"], escalated=True
+        "city-jw",
+        "示例市纪委监委",
+        UnitKind.DEPARTMENT,
+        units["city"],
+        escalated=True,
+        actor=audit.SYSTEM,
     )
     for code, name in (("a", "甲县"), ("b", "乙县")):
-        units[code] = create_unit(code, name, UnitKind.COUNTY, units["city"])
-        units[f"{code}-jy"] = create_unit(f"{code}-jy", f"{name}教育局", "department", units[code])
+        units[code] = create_unit(code, name, UnitKind.COUNTY, units["city"], actor=audit.SYSTEM)
+        units[f"{code}-jy"] = create_unit(
+            f"{code}-jy", f"{name}教育局", "department", units[code], actor=audit.SYSTEM
+        )
         units[f"{code}-jw"] = create_unit(
-            f"{code}-jw", f"{name}纪委监委", "department", units[code], escalated=True
+            f"{code}-jw",
+            f"{name}纪委监委",
+            "department",
+            units[code],
+            escalated=True,
+            actor=audit.SYSTEM,
         )
     return units
 
@@ -154,7 +168,7 @@ def make_user(app):
 
     def factory(role: Role | str, unit: Unit, username: str | None = None, **kwargs):
         name = username or f"{Role(role).value.replace('_', '-')}-{next(counter)}"
-        return create_user(name, f"测试 {name}", role, unit, PASSWORD, **kwargs)
+        return create_user(name, f"测试 {name}", role, unit, PASSWORD, **kwargs, actor=audit.SYSTEM)
 
     return factory
 
@@ -165,7 +179,7 @@ def make_vehicle(app):
 
     def factory(unit: Unit, plate: str | None = None, **kwargs):
         kwargs.setdefault("category", "other")
-        return create_vehicle(plate or f"藏A·{next(counter)}", unit, **kwargs)
+        return create_vehicle(plate or f"藏A·{next(counter)}", unit, **kwargs, actor=audit.SYSTEM)
 
     return factory
 
@@ -206,8 +220,8 @@ def make_report(app):
     """File a report through the real service; returns (report, receipt)."""
     from datetime import timedelta
 
+    from vehiclewatch.reports.filing import NewReport, file_report
     from vehiclewatch.reports.protection import new_submission_id
-    from vehiclewatch.reports.services import NewReport, file_report
     from vehiclewatch.timeutil import utcnow
 
     def factory(vehicle=None, **fields):
@@ -215,6 +229,8 @@ def make_report(app):
         fields.setdefault("seen_at", utcnow() - timedelta(hours=1))
         if vehicle is not None:
             fields.setdefault("sticker", vehicle.live_sticker)
-        return file_report(NewReport(vehicle=vehicle, **fields), new_submission_id())
+        return file_report(
+            NewReport(vehicle=vehicle, **fields), new_submission_id(), actor=audit.PUBLIC
+        )
 
     return factory

@@ -77,6 +77,7 @@ def test_production_refuses_default_secrets_and_debug():
         "SECRET_KEY": "s" * 40,
         "CONTACT_KEYS": "pQx6nGzTSh4vJ1yP3yX2Jc3aTqJ0sW5zYkq9r8XyZ0E=",
         "RECEIPT_KEY": "r" * 40,
+        "AUDIT_KEY": "a" * 40,
     }
     check_production(create_app(good))  # does not raise
     debug_app = create_app(good)
@@ -87,6 +88,10 @@ def test_production_refuses_default_secrets_and_debug():
         check_production(create_app(good | {"CONTACT_KEYS": create_app().config["CONTACT_KEYS"]}))
     with pytest.raises(InsecureConfiguration, match="RECEIPT_KEY"):
         check_production(create_app(good | {"RECEIPT_KEY": create_app().config["RECEIPT_KEY"]}))
+    with pytest.raises(InsecureConfiguration, match="AUDIT_KEY"):
+        check_production(create_app(good | {"AUDIT_KEY": create_app().config["AUDIT_KEY"]}))
+    with pytest.raises(InsecureConfiguration, match="AUDIT_KEY"):
+        check_production(create_app(good | {"AUDIT_KEY": "short"}))
 
 
 def test_serve_refuses_to_start_in_production_with_default_secret(runner):

@@ -10,16 +10,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from vehiclewatch import audit
 from vehiclewatch.audit import AuditEntry
 from vehiclewatch.bulletins import services
 from vehiclewatch.bulletins.models import Bulletin, BulletinStatus
 from vehiclewatch.bulletins.queries import round_figures
+from vehiclewatch.calendar.rounds import round_for
+from vehiclewatch.calendar.services import add_holiday_period
 from vehiclewatch.campaigns.models import SpotCheckDraw, SpotCheckItem
-from vehiclewatch.campaigns.rounds import round_for
-from vehiclewatch.campaigns.services import add_holiday_period
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.services import issue_sticker
-from vehiclewatch.reports.services import transition
+from vehiclewatch.reports.workflow import transition
 from vehiclewatch.timeutil import to_local, utcnow
 
 SEEN = timedelta(hours=1)
@@ -35,7 +36,7 @@ def seen_at(app):
 def round_key(seen_at):
     """A holiday around the sighting day, entered before any report is filed."""
     day = to_local(seen_at).date()
-    add_holiday_period("春节", day, day + timedelta(days=2), "national", [])
+    add_holiday_period("春节", day, day + timedelta(days=2), "national", [], actor=audit.SYSTEM)
     return round_for(day).key
 
 
@@ -48,7 +49,7 @@ def cars(org, make_vehicle):
         "city": make_vehicle(org["city-ga"], plate="藏A·40001"),
     }
     for car in made.values():
-        issue_sticker(car)
+        issue_sticker(car, actor=audit.SYSTEM)
     return made
 
 
@@ -453,3 +454,22 @@ def test_one_bulletin_per_round_and_jurisdiction(round_reports, round_key, org, 
     assert officer.post("/review/bulletins/new/2001-01-01").status_code == 404
     listing = officer.get("/review/bulletins").get_data(as_text=True)
     assert "草稿" in listing
+
+
+def test_an_approved_bulletin_carries_the_audit_head(
+    round_reports, round_key, staff, org, client, runner
+):
+    """Whoever keeps a published bulletin holds an anchor for `audit verify`."""
+    bulletin = services.create_draft(round_key, org["a"], staff["a-officer"])
+    assert bulletin.audit_anchor is None
+    services.approve(bulletin, staff["a-leader"])
+    approval = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "bulletin_approved")
+    ).scalar_one()
+    assert (bulletin.audit_count, bulletin.audit_head) == (approval.seq, approval.hash)
+    services.publish(bulletin, staff["a-leader"])
+    anchor = f"{approval.seq}:{approval.hash}"
+    assert anchor in client.get(f"/bulletins/{bulletin.id}").get_data(as_text=True)
+    assert anchor in _pdf_text(client.get(f"/bulletins/{bulletin.id}.pdf").data)
+    result = runner.invoke(args=["audit", "verify", "--anchor", anchor])
+    assert result.exit_code == 0 and "1 anchors checked" in result.output

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from vehiclewatch.campaigns.models import HolidayPeriod
-from vehiclewatch.campaigns.rounds import build_campaigns, load_campaigns, round_for
-from vehiclewatch.campaigns.services import add_holiday_period
+from vehiclewatch import audit
+from vehiclewatch.calendar.models import HolidayPeriod
+from vehiclewatch.calendar.rounds import build_campaigns, load_campaigns, round_for
+from vehiclewatch.calendar.services import add_holiday_period
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.services import issue_sticker
 from vehiclewatch.reports.models import Report
@@ -61,9 +62,16 @@ def test_rounds_are_calendar_weeks_clipped_to_the_campaign():
 @pytest.fixture
 def spring(app):
     add_holiday_period(
-        "春节", date(2026, 2, 15), date(2026, 2, 23), "national", [date(2026, 2, 14)]
+        "春节",
+        date(2026, 2, 15),
+        date(2026, 2, 23),
+        "national",
+        [date(2026, 2, 14)],
+        actor=audit.SYSTEM,
     )
-    add_holiday_period("藏历新年", date(2026, 2, 18), date(2026, 2, 24), "local", [])
+    add_holiday_period(
+        "藏历新年", date(2026, 2, 18), date(2026, 2, 24), "local", [], actor=audit.SYSTEM
+    )
     return load_campaigns()
 
 
@@ -85,7 +93,7 @@ def test_round_assignment_at_the_edges(spring, local, expected):
 
 def test_reports_are_linked_to_their_round_by_local_seen_at(spring, org, make_vehicle, make_report):
     car = make_vehicle(org["a-jy"])
-    issue_sticker(car)
+    issue_sticker(car, actor=audit.SYSTEM)
     # 2026-02-15 16:30 UTC is Monday 00:30 in Shanghai: the round of 2-16, not 2-9.
     monday, _ = make_report(car, seen_at=datetime(2026, 2, 15, 16, 30, tzinfo=ZoneInfo("UTC")))
     assert monday.round_start == date(2026, 2, 16)
@@ -96,7 +104,7 @@ def test_reports_are_linked_to_their_round_by_local_seen_at(spring, org, make_ve
 
 def test_adding_a_holiday_relinks_existing_reports(app, org, make_vehicle, make_report, login_as):
     car = make_vehicle(org["a-jy"])
-    issue_sticker(car)
+    issue_sticker(car, actor=audit.SYSTEM)
     seen = datetime.now(SHANGHAI) - timedelta(days=2)
     report, _ = make_report(car, seen_at=seen)
     assert report.round_start is None

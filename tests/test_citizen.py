@@ -10,10 +10,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select, text
 
+from vehiclewatch import audit
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.services import issue_sticker
-from vehiclewatch.reports import services
+from vehiclewatch.reports import workflow
 from vehiclewatch.reports.models import Report, ReportPhoto
+from vehiclewatch.reports.photostore import photo_dir
 from vehiclewatch.reports.states import Action, State
 from vehiclewatch.timeutil import local_zone
 
@@ -23,7 +25,7 @@ from .test_photos_helpers import jpeg_bytes
 @pytest.fixture
 def car(org, make_vehicle):
     vehicle = make_vehicle(org["a-jy"], plate="藏B·12345", category="law_enforcement")
-    issue_sticker(vehicle)
+    issue_sticker(vehicle, actor=audit.SYSTEM)
     return vehicle
 
 
@@ -57,7 +59,7 @@ def _count(model=Report) -> int:
 
 
 def _photo_files(app) -> list:
-    folder = services.photo_dir()
+    folder = photo_dir()
     return sorted(folder.iterdir()) if folder.exists() else []
 
 
@@ -101,7 +103,7 @@ def test_the_whole_path(client, car, app, make_user, org):
         (Action.APPROVE, leader, {}),
         (Action.REPLY, officer, {"reply": "经核实，情况属实，已对驾驶员批评教育。"}),
     ):
-        services.transition(report, action, actor, **details)
+        workflow.transition(report, action, actor, **details)
     status = client.post("/track", data={"receipt": receipt}).get_data(as_text=True)
     assert "已办结" in status and "已对驾驶员批评教育" in status
     assert "核查中" not in status and "初步核实" not in status  # never the internal state
@@ -293,7 +295,7 @@ def test_revoked_code_offers_a_marking_report(client, car):
     from vehiclewatch.fleet.services import reissue_sticker
 
     old = car.live_sticker.token
-    reissue_sticker(car, "损毁")
+    reissue_sticker(car, "损毁", actor=audit.SYSTEM)
     page = client.get(f"/v/{old}").get_data(as_text=True)
     assert "此码已作废" in page and f"/v/{old}/report" in page
     form = client.get(f"/v/{old}/report").get_data(as_text=True)
@@ -418,16 +420,16 @@ def test_orphan_sweep_finds_files_no_row_names(runner, car, make_report, app):
 
     report, _ = make_report(car, photos=[processed_photo()])
     kept = {report.photos[0].evidence_name, report.photos[0].display_name}
-    stray = write_photo_files(services.photo_dir(), processed_photo())
+    stray = write_photo_files(photo_dir(), processed_photo())
     old = datetime.now().timestamp() - 3600
     for name in [*stray, *kept]:
-        os.utime(services.photo_dir() / name, (old, old))
+        os.utime(photo_dir() / name, (old, old))
     listed = runner.invoke(args=["photos", "sweep"])
     assert sorted(stray) == sorted(listed.output.split()[: len(stray)])
     assert "2 orphaned files" in listed.output
     removed = runner.invoke(args=["photos", "sweep", "--delete"])
     assert "removed 2" in removed.output
-    remaining = {p.name for p in services.photo_dir().iterdir()}
+    remaining = {p.name for p in photo_dir().iterdir()}
     assert remaining == kept
 
 

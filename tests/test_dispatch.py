@@ -9,8 +9,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from vehiclewatch import audit
 from vehiclewatch.audit import AuditEntry
-from vehiclewatch.campaigns.services import add_holiday_period
+from vehiclewatch.calendar.services import add_holiday_period
 from vehiclewatch.dispatch.models import Sealing, TripApproval
 from vehiclewatch.dispatch.queries import dispatch_evidence
 from vehiclewatch.dispatch.services import (
@@ -22,7 +23,7 @@ from vehiclewatch.dispatch.services import (
 )
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.services import issue_sticker
-from vehiclewatch.reports.services import score_parts
+from vehiclewatch.reports.scoring import score_parts
 
 ZONE = ZoneInfo("Asia/Shanghai")
 TRIP_HEADER = "车牌号,事由,目的地,开始时间,结束时间,驾驶员,审批人,应急\n"
@@ -37,7 +38,9 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
 
 @pytest.fixture
 def spring(app):
-    return add_holiday_period("春节", date(2026, 2, 15), date(2026, 2, 23), "national", [])
+    return add_holiday_period(
+        "春节", date(2026, 2, 15), date(2026, 2, 23), "national", [], actor=audit.SYSTEM
+    )
 
 
 @pytest.fixture
@@ -53,7 +56,12 @@ def officer(org, login_as):
 
 def _trip(vehicle, start, end, purpose="下乡检查", **kwargs):
     return add_trip_approval(
-        vehicle, purpose=purpose, start_at=start, end_at=end, approver="王局长", **kwargs
+        vehicle,
+        purpose=purpose,
+        start_at=start,
+        end_at=end,
+        approver="王局长",
+        **{"actor": audit.SYSTEM, **kwargs},
     )
 
 
@@ -73,7 +81,7 @@ def _report_page(client, report) -> str:
 
 
 def test_sealed_car_scores_40_and_is_flagged(spring, car, make_report, officer):
-    add_sealing(car, spring, place="机关大院车库", key_holder="张三")
+    add_sealing(car, spring, place="机关大院车库", key_holder="张三", actor=audit.SYSTEM)
     report, _ = make_report(car, seen_at=local(16, 10))
     parts = score_parts(report)
     assert parts["sealed"] == 40
@@ -85,7 +93,14 @@ def test_sealed_car_scores_40_and_is_flagged(spring, car, make_report, officer):
 
 
 def test_exempted_car_gets_no_sealed_points(spring, car, make_report, officer):
-    add_sealing(car, spring, exempt=True, exemption_reason="值班", exemption_approver="李四")
+    add_sealing(
+        car,
+        spring,
+        exempt=True,
+        exemption_reason="值班",
+        exemption_approver="李四",
+        actor=audit.SYSTEM,
+    )
     report, _ = make_report(car, seen_at=local(16, 10))
     assert DISPATCH_KEYS.isdisjoint(score_parts(report))
     assert report.flagged is False
@@ -94,8 +109,10 @@ def test_exempted_car_gets_no_sealed_points(spring, car, make_report, officer):
 
 
 def test_sealing_for_another_holiday_does_not_count(app, car, make_report):
-    other = add_holiday_period("雪顿节", date(2026, 8, 1), date(2026, 8, 7), "local", [])
-    add_sealing(car, other)
+    other = add_holiday_period(
+        "雪顿节", date(2026, 8, 1), date(2026, 8, 7), "local", [], actor=audit.SYSTEM
+    )
+    add_sealing(car, other, actor=audit.SYSTEM)
     report, _ = make_report(car, seen_at=local(16, 10))
     assert "sealed" not in score_parts(report)
 
@@ -230,7 +247,7 @@ def test_sealing_import_checks_holidays_exemptions_and_duplicates(
     org, spring, car, make_vehicle, login_as
 ):
     make_vehicle(org["a-jy"], plate="藏A·22222")
-    add_sealing(make_vehicle(org["a-jy"], plate="藏A·33333"), spring)
+    add_sealing(make_vehicle(org["a-jy"], plate="藏A·33333"), spring, actor=audit.SYSTEM)
     admin, _ = login_as("fleet_admin", org["a"])
     text = (
         SEALING_HEADER
@@ -322,7 +339,7 @@ def test_county_admin_cannot_touch_another_countys_cars(org, spring, make_vehicl
     theirs = make_vehicle(org["b-jy"], plate="藏B·22222")
     _trip(mine, local(16, 8), local(16, 9), purpose="本县公务")
     _trip(theirs, local(16, 8), local(16, 9), purpose="外县公务")
-    add_sealing(theirs, spring, place="乙县车库")
+    add_sealing(theirs, spring, place="乙县车库", actor=audit.SYSTEM)
     admin, _ = login_as("fleet_admin", org["a"])
 
     trips = admin.get("/fleet/trips").get_data(as_text=True)
@@ -346,7 +363,7 @@ def test_county_admin_cannot_touch_another_countys_cars(org, spring, make_vehicl
 
 
 def test_service_refuses_a_car_out_of_scope(org, make_vehicle, make_user):
-    from vehiclewatch.dispatch.services import OutOfScope
+    from vehiclewatch.fleet.services import OutOfScope
 
     theirs = make_vehicle(org["b-jy"])
     admin = make_user("fleet_admin", org["a"])
@@ -355,7 +372,7 @@ def test_service_refuses_a_car_out_of_scope(org, make_vehicle, make_user):
     db.session.rollback()
     csv = TRIP_HEADER + f"{theirs.plate},开会,,2026-02-16 08:00,2026-02-16 09:00,,,\n"
     with pytest.raises(ImportRejected) as caught:
-        import_trip_approvals(csv.encode(), admin)
+        import_trip_approvals(csv.encode(), actor=admin)
     assert caught.value.errors[0].line == 2
 
 
@@ -364,26 +381,42 @@ def test_service_refuses_a_car_out_of_scope(org, make_vehicle, make_user):
 
 def test_scan_page_shows_a_car_sealed_today(app, org, make_vehicle):
     today = datetime.now(ZONE).date()
-    period = add_holiday_period("测试假期", today - timedelta(days=1), today, "national", [])
+    period = add_holiday_period(
+        "测试假期", today - timedelta(days=1), today, "national", [], actor=audit.SYSTEM
+    )
     earlier = add_holiday_period(
-        "上个假期", today - timedelta(days=30), today - timedelta(days=28), "national", []
+        "上个假期",
+        today - timedelta(days=30),
+        today - timedelta(days=28),
+        "national",
+        [],
+        actor=audit.SYSTEM,
     )
     sealed, exempt, free, last_time = (make_vehicle(org["a-jy"]) for _ in range(4))
-    add_sealing(sealed, period)
-    add_sealing(exempt, period, exempt=True, exemption_reason="值班", exemption_approver="李四")
-    add_sealing(last_time, earlier)
+    add_sealing(sealed, period, actor=audit.SYSTEM)
+    add_sealing(
+        exempt,
+        period,
+        exempt=True,
+        exemption_reason="值班",
+        exemption_approver="李四",
+        actor=audit.SYSTEM,
+    )
+    add_sealing(last_time, earlier, actor=audit.SYSTEM)
     client = app.test_client()
     for vehicle, expected in ((sealed, True), (exempt, False), (free, False), (last_time, False)):
-        token = issue_sticker(vehicle).token
+        token = issue_sticker(vehicle, actor=audit.SYSTEM).token
         page = client.get(f"/v/{token}").get_data(as_text=True)
         assert ("节假日封存中" in page) is expected, vehicle.plate
 
 
 def test_a_holiday_with_sealing_records_cannot_be_deleted(app, org, login_as, make_vehicle):
-    from vehiclewatch.campaigns.models import HolidayPeriod
+    from vehiclewatch.calendar.models import HolidayPeriod
     from vehiclewatch.dispatch import services as dispatch
 
-    period = add_holiday_period("春节", date(2026, 2, 15), date(2026, 2, 23), "national", [])
+    period = add_holiday_period(
+        "春节", date(2026, 2, 15), date(2026, 2, 23), "national", [], actor=audit.SYSTEM
+    )
     car = make_vehicle(org["a-jy"])
     _, fleet_admin = login_as("fleet_admin", org["a"])
     dispatch.add_sealing(

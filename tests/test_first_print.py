@@ -11,6 +11,7 @@ from PIL import Image
 from qrcode.constants import ERROR_CORRECT_Q
 from sqlalchemy import select
 
+from vehiclewatch import audit
 from vehiclewatch.audit import AuditEntry, verify_chain
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet import qr, services
@@ -40,18 +41,20 @@ def test_first_print_issues_in_batches_and_every_code_decodes(org, make_vehicle,
     monkeypatch.setattr(services, "ISSUE_BATCH", 3)
     cars = [make_vehicle(org["a-jy"], plate=f"藏B·3{n:04d}") for n in range(7)]
     make_vehicle(org["a-jy"], plate="藏B·39998", publicly_marked=False)
-    services.retire_vehicle(make_vehicle(org["a-jy"], plate="藏B·39999"), "报废")
-    services.issue_sticker(cars[0])
-    old = services.issue_sticker(cars[1])
-    services.reissue_sticker(cars[1], "损毁")  # generation 2 is live
+    services.retire_vehicle(
+        make_vehicle(org["a-jy"], plate="藏B·39999"), "报废", actor=audit.SYSTEM
+    )
+    services.issue_sticker(cars[0], actor=audit.SYSTEM)
+    old = services.issue_sticker(cars[1], actor=audit.SYSTEM)
+    services.reissue_sticker(cars[1], "损毁", actor=audit.SYSTEM)  # generation 2 is live
     kept = {cars[0].id: cars[0].live_sticker.token, cars[1].id: cars[1].live_sticker.token}
     # One car whose only sticker was revoked: it gets its next generation, not the first.
-    revoked = services.issue_sticker(cars[2])
+    revoked = services.issue_sticker(cars[2], actor=audit.SYSTEM)
     revoked.revoked_at, revoked.revoke_reason = revoked.issued_at, "遗失"
     db.session.commit()
 
     out = io.BytesIO()
-    result = services.print_stickers(services.Selection(), out)
+    result = services.print_stickers(services.Selection(), out, actor=audit.SYSTEM)
 
     db.session.expire_all()
     live = db.session.execute(

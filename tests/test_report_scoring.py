@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
+from vehiclewatch import audit
 from vehiclewatch.extensions import db
 from vehiclewatch.reports.models import Report
 from vehiclewatch.reports.scoring import evidence
@@ -19,7 +20,7 @@ def car(org, make_vehicle):
     from vehiclewatch.fleet.services import issue_sticker
 
     vehicle = make_vehicle(org["a-jy"], plate="藏B·20001")
-    issue_sticker(vehicle)
+    issue_sticker(vehicle, actor=audit.SYSTEM)
     return vehicle
 
 

@@ -6,9 +6,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from vehiclewatch import audit
+from vehiclewatch.calendar.services import add_holiday_period
 from vehiclewatch.campaigns import services
 from vehiclewatch.campaigns.models import SpotCheckDraw, SpotCheckItem
-from vehiclewatch.campaigns.services import add_holiday_period
 from vehiclewatch.campaigns.spotchecks import (
     DrawImpossible,
     canonical_candidates,
@@ -49,8 +50,10 @@ def test_no_jurisdiction_checks_itself():
 def campaign_round(app):
     """A round under way today."""
     today = utcnow().date()
-    add_holiday_period("测试假期", today, today + timedelta(days=2), "national", [])
-    from vehiclewatch.campaigns.rounds import round_for
+    add_holiday_period(
+        "测试假期", today, today + timedelta(days=2), "national", [], actor=audit.SYSTEM
+    )
+    from vehiclewatch.calendar.rounds import round_for
 
     return round_for(today)
 
@@ -192,10 +195,12 @@ def test_a_problem_opens_a_report_the_team_can_still_read(campaign_round, fleet,
 
 
 def test_each_round_gets_its_own_draw(app, fleet, org, login_as):
-    from vehiclewatch.campaigns.rounds import load_campaigns
+    from vehiclewatch.calendar.rounds import load_campaigns
 
     today = utcnow().date()
-    add_holiday_period("长假", today, today + timedelta(days=15), "national", [])
+    add_holiday_period(
+        "长假", today, today + timedelta(days=15), "national", [], actor=audit.SYSTEM
+    )
     first, second = load_campaigns()[0].rounds()[:2]
     leader = login_as("leader", org["city"])[1]
     one = services.draw_spot_checks(first.key, 3, leader)

@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app)
     _init_login(app)
     _register_blueprints(app)
+    _connect_signals()
     _register_cli(app)
     _register_templates(app)
     _register_errors(app)
@@ -68,6 +69,7 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .bulletins.views import bp as bulletins_bp
+    from .calendar.views import bp as calendar_bp
     from .campaigns.views import bp as campaigns_bp
     from .dispatch.views import bp as dispatch_bp
     from .fleet.views import bp as fleet_bp
@@ -83,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
         dispatch_bp,
         scan_bp,
         review_bp,
+        calendar_bp,
         campaigns_bp,
         bulletins_bp,
     ):
@@ -90,9 +93,16 @@ def _register_blueprints(app: Flask) -> None:
     app.after_request(set_security_headers)
 
 
+def _connect_signals() -> None:
+    from .reports.evidence import connect_signals
+
+    connect_signals()
+
+
 def _register_cli(app: Flask) -> None:
     from .audit import audit_cli
     from .auth.cli import create_user_command
+    from .backup.cli import backup_command, restore_command
     from .campaigns.cli import spot_check_cli
     from .cli import init_command, serve_command
     from .fleet.cli import (
@@ -105,6 +115,8 @@ def _register_cli(app: Flask) -> None:
 
     for command in (
         audit_cli,
+        backup_command,
+        restore_command,
         create_user_command,
         init_command,
         serve_command,

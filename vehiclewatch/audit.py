@@ -1,22 +1,32 @@
-"""The append-only, hash-chained audit log that every feature writes to."""
+"""The append-only, hash-chained audit log that every feature writes to, and its anchors."""
 
 import hashlib
+import hmac
 import json
+import os
+import re
+import socket
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import click
-from flask import has_request_context
+from flask import current_app
 from flask.cli import AppGroup
-from flask_login import current_user
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
 from .timeutil import UTCDateTime, utcnow
+from .transaction import atomic
 
 GENESIS = "0" * 64
+# From this entry on, every hash is an HMAC with VEHICLEWATCH_AUDIT_KEY; entries before it
+# keep the unkeyed SHA-256 they were written with.
+MARKER = "audit_chain_keyed"
+# Written after a restore: the log was put back to an archive's entry count and head.
+RESTORED = "restored"
 
 
 class AuditEntry(db.Model):
@@ -71,15 +81,88 @@ def _encode(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def entry_hash(payload: dict[str, Any]) -> str:
+def entry_hash(payload: dict[str, Any], key: bytes | None = None) -> str:
+    """SHA-256 of the canonical payload; an HMAC-SHA-256 when given the audit key."""
     canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    if key is None:
+        return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
-def _current_actor() -> tuple[int | None, str]:
-    if has_request_context() and current_user and current_user.is_authenticated:
-        return current_user.id, current_user.username
-    return None, "public" if has_request_context() else "system"
+def _audit_key() -> bytes:
+    return str(current_app.config["AUDIT_KEY"]).encode()
+
+
+@dataclass(frozen=True)
+class Anonymous:
+    """An actor without an account: the public (a citizen) or the system itself."""
+
+    username: str
+    id: None = None
+
+
+SYSTEM = Anonymous("system")  # commands, schedules, imports run by an operator
+PUBLIC = Anonymous("public")  # a citizen on the public pages
+
+
+class Actor(Protocol):
+    """Who did it: a staff account (a User), SYSTEM or PUBLIC."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def username(self) -> str: ...
+
+
+def _claim_head(last_hash: str | None = None):
+    """Take the next sequence number. Updating the head row first serialises writers."""
+    values: dict[str, Any] = {"seq": AuditHead.seq + 1}
+    if last_hash is not None:
+        values["last_hash"] = last_hash
+    return db.session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(**values)
+        .returning(AuditHead.seq, AuditHead.last_hash)
+    ).one()
+
+
+def _chain(head, action: str, actor_id: int | None, actor: str, **fields: Any) -> AuditEntry:
+    """A keyed entry at the claimed sequence number, chained to the head's hash."""
+    entry = AuditEntry(
+        seq=head.seq,
+        at=utcnow(),
+        actor_id=actor_id,
+        actor=actor,
+        action=action,
+        prev_hash=head.last_hash,
+        **fields,
+    )
+    entry.hash = entry_hash(entry.payload(), _audit_key())
+    db.session.add(entry)
+    return entry
+
+
+def _is_keyed() -> bool:
+    found = db.session.execute(select(AuditEntry.seq).where(AuditEntry.action == MARKER).limit(1))
+    return found.first() is not None
+
+
+def _marker(head) -> AuditEntry:
+    return _chain(
+        head, MARKER, SYSTEM.id, SYSTEM.username, after=_encode({"unkeyed_entries": head.seq - 1})
+    )
+
+
+@atomic()
+def start_keyed_chain() -> bool:
+    """Write the marker that switches the log to keyed hashes, unless it is there already."""
+    if _is_keyed():
+        return False
+    marker = _marker(_claim_head())
+    db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=marker.hash))
+    return True
 
 
 def record(
@@ -90,38 +173,92 @@ def record(
     object_id: Any = None,
     before: Any = None,
     after: Any = None,
-    actor: Any = None,
+    actor: Actor,
 ) -> AuditEntry:
-    """Append an entry in the caller's transaction (it commits with the change it describes)."""
+    """Append an entry in the caller's transaction (it commits with the change it describes).
+    The actor is always named: a User, SYSTEM or PUBLIC."""
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else obj.id
-    if actor is not None:
-        actor_id, actor_name = actor.id, actor.username
-    else:
-        actor_id, actor_name = _current_actor()
-    head = db.session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.last_hash)
-    ).one()
-    entry = AuditEntry(
-        seq=head.seq,
-        at=utcnow(),
-        actor_id=actor_id,
-        actor=actor_name,
-        action=action,
+    if actor is None:
+        raise TypeError("audit.record needs an actor: a User, audit.SYSTEM or audit.PUBLIC")
+    actor_id, actor_name = actor.id, actor.username
+    head = _claim_head()
+    # Checked under the head's lock, so two first writers cannot both write the marker.
+    if not _is_keyed():
+        head = _claim_head(_marker(head).hash)
+    entry = _chain(
+        head,
+        action,
+        actor_id,
+        actor_name,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         before=_encode(before),
         after=_encode(after),
-        prev_hash=head.last_hash,
     )
-    entry.hash = entry_hash(entry.payload())
-    db.session.add(entry)
     db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.hash))
     return entry
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The log's entry count and the hash of its last entry, kept somewhere the database's
+    users cannot reach: a later log must still hold that entry with that hash."""
+
+    count: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.count}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Anchor":
+        match = re.fullmatch(r"(\d+):([0-9a-fA-F]{64})", text.strip())
+        if not match or int(match[1]) < 1:
+            raise ValueError(f"not an anchor (COUNT:HASH, COUNT from 1): {text.strip()!r}")
+        return cls(int(match[1]), match[2].lower())
+
+
+def read_anchors(lines: Iterable[str]) -> list[Anchor]:
+    """Anchors from a file: one `COUNT:HASH` per line, anything after it (a date) ignored,
+    blank lines and `#` comments skipped."""
+    anchors = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            anchors.append(Anchor.parse(line.split()[0]))
+        except ValueError as exc:
+            raise ValueError(f"line {number}: {exc}") from None
+    return anchors
+
+
+def current_anchor() -> Anchor | None:
+    """The last entry's sequence number (the entry count) and hash; None for an empty log."""
+    last = db.session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    return Anchor(last.seq, last.hash) if last else None
+
+
+class RestoreMismatch(ValueError):
+    """The restored log does not end at the entry count and head the archive names."""
+
+
+@atomic()
+def record_restored(entry_count: int, head_hash: str) -> AuditEntry:
+    """After a restore, say in a keyed entry that the log was put back to the archive's
+    entry count and head: `audit verify` then explains anchors taken after that point."""
+    anchor = current_anchor()
+    found = (anchor.count, anchor.hash) if anchor else (0, GENESIS)
+    if found != (entry_count, head_hash):
+        raise RestoreMismatch(
+            f"the log ends at {found[0]}:{found[1]}, the archive at {entry_count}:{head_hash}"
+        )
+    return record(
+        RESTORED, after={"entry_count": entry_count, "head_hash": head_hash}, actor=SYSTEM
+    )
 
 
 @dataclass(frozen=True)
@@ -130,36 +267,145 @@ class ChainProblem:
     reason: str
 
 
-def verify_chain() -> tuple[int, ChainProblem | None]:
-    """Walk the log in order; return how many entries were checked and the first problem."""
-    prev = GENESIS
-    expected_seq = 1
-    count = 0
+class ChainCheck(NamedTuple):
+    count: int
+    problem: ChainProblem | None
+    # Explained differences from anchors (a restore to an earlier point).
+    notes: tuple[str, ...] = ()
+
+
+def verify_chain(anchors: Sequence[Anchor] = ()) -> ChainCheck:
+    """Walk the log in order, each entry by its own rule (unkeyed SHA-256 before the
+    marker, HMAC from it on), then hold it against the anchors; the first problem found."""
+    key = _audit_key()
+    wanted = {anchor.count for anchor in anchors}
+    hashes: dict[int, str] = {}
+    restores: list[int] = []  # the entry counts restored to, in order
+    prev, keyed, count = GENESIS, False, 0
     rows = db.session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
     for entry in rows.yield_per(2000):
-        if entry.seq != expected_seq:
-            return count, ChainProblem(expected_seq, "entry missing (sequence gap)")
+        if entry.seq != count + 1:
+            return ChainCheck(count, ChainProblem(count + 1, "entry missing (sequence gap)"))
         if entry.prev_hash != prev:
-            return count, ChainProblem(entry.seq, "does not chain to the previous entry")
-        if entry_hash(entry.payload()) != entry.hash:
-            return count, ChainProblem(entry.seq, "content changed after it was written")
+            reason = "does not chain to the previous entry"
+            return ChainCheck(count, ChainProblem(entry.seq, reason))
+        keyed = keyed or entry.action == MARKER
+        if entry_hash(entry.payload(), key if keyed else None) != entry.hash:
+            reason = "content changed after it was written"
+            if keyed:
+                reason += " (or VEHICLEWATCH_AUDIT_KEY is not the key it was written with)"
+            return ChainCheck(count, ChainProblem(entry.seq, reason))
+        if keyed and entry.action == RESTORED:
+            restores.append(json.loads(entry.after)["entry_count"])
+        if entry.seq in wanted:
+            hashes[entry.seq] = entry.hash
         prev = entry.hash
-        expected_seq += 1
         count += 1
+    if count and not keyed:
+        reason = "no keyed entry: the log was rewritten without VEHICLEWATCH_AUDIT_KEY"
+        return ChainCheck(count, ChainProblem(count, reason))
     head = db.session.get(AuditHead, 1)
     if head is not None and (head.seq != count or head.last_hash != prev):
-        return count, ChainProblem(count + 1, "entries removed from the end of the log")
-    return count, None
+        return ChainCheck(count, ChainProblem(count + 1, "entries removed from the end of the log"))
+    notes = []
+    for anchor in sorted(set(anchors), key=lambda a: a.count):
+        if hashes.get(anchor.count) == anchor.hash:
+            continue
+        earlier = [n for n in restores if n < anchor.count]
+        if earlier:
+            notes.append(f"restored to entry {earlier[-1]}; anchor {anchor.count} is later")
+        elif anchor.count > count:
+            reason = f"the log ends at entry {count} but anchor {anchor} is later: entries cut off"
+            return ChainCheck(count, ChainProblem(count + 1, reason), tuple(notes))
+        else:
+            reason = f"differs from anchor {anchor}: the log was rewritten up to here"
+            return ChainCheck(count, ChainProblem(anchor.count, reason), tuple(notes))
+    return ChainCheck(count, None, tuple(notes))
 
 
-audit_cli = AppGroup("audit", help="Inspect the audit log.")
+def append_anchor(path: str, anchor: Anchor) -> None:
+    """Add the anchor to a file, with the time it was taken, and make it durable."""
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(f"{anchor} {utcnow().isoformat(timespec='seconds')}\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+# Facility auth (4), severity notice (5).
+SYSLOG_PRIORITY = 4 * 8 + 5
+
+
+def send_to_syslog(address: str, anchor: Anchor) -> None:
+    """One syslog datagram (UDP, RFC 3164) to HOST[:PORT], port 514 by default."""
+    host, colon, port = address.rpartition(":")
+    if not colon:
+        host, port = address, "514"
+    if not host or not port.isdigit():
+        raise ValueError(f"not a syslog address (HOST[:PORT]): {address!r}")
+    family, kind, proto, _, target = socket.getaddrinfo(host, int(port), type=socket.SOCK_DGRAM)[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.sendto(f"<{SYSLOG_PRIORITY}>vehiclewatch: audit anchor {anchor}".encode(), target)
+
+
+audit_cli = AppGroup("audit", help="Inspect the audit log and anchor it.")
+
+
+class AnchorType(click.ParamType):
+    name = "COUNT:HASH"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Anchor):
+            return value
+        try:
+            return Anchor.parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 @audit_cli.command("verify")
-def verify_command() -> None:
-    """Check that no audit entry was changed or removed."""
-    count, problem = verify_chain()
+@click.option(
+    "--anchor", "anchors", multiple=True, type=AnchorType(), help="an anchor kept elsewhere"
+)
+@click.option(
+    "--anchors",
+    "anchor_file",
+    type=click.File(encoding="utf-8"),
+    help="a file of anchors, one COUNT:HASH a line",
+)
+def verify_command(anchors: tuple[Anchor, ...], anchor_file) -> None:
+    """Check that no audit entry was changed or removed, and that the log still holds
+    every anchor."""
+    anchors_to_check = list(anchors)
+    if anchor_file is not None:
+        try:
+            anchors_to_check += read_anchors(anchor_file)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--anchors") from None
+    count, problem, notes = verify_chain(anchors_to_check)
+    for note in notes:
+        click.echo(note)
     if problem:
         click.echo(f"audit log BROKEN at entry {problem.seq}: {problem.reason}", err=True)
         raise SystemExit(1)
-    click.echo(f"audit log intact: {count} entries")
+    checked = f"; {len(set(anchors_to_check))} anchors checked" if anchors_to_check else ""
+    click.echo(f"audit log intact: {count} entries{checked}")
+
+
+@audit_cli.command("anchor")
+@click.option(
+    "--append", "append_to", type=click.Path(dir_okay=False), help="also append it to FILE"
+)
+@click.option("--syslog", "syslog_to", metavar="HOST[:PORT]", help="also send it to a syslog host")
+def anchor_command(append_to: str | None, syslog_to: str | None) -> None:
+    """Print the entry count and head hash (COUNT:HASH) to keep away from this host."""
+    anchor = current_anchor()
+    if anchor is None:
+        raise click.ClickException("the audit log is empty: nothing to anchor yet")
+    click.echo(str(anchor))
+    if append_to:
+        append_anchor(append_to, anchor)
+    if syslog_to:
+        try:
+            send_to_syslog(syslog_to, anchor)
+        except (ValueError, OSError) as exc:
+            raise click.ClickException(f"syslog: {exc}") from None

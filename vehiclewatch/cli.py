@@ -1,12 +1,16 @@
 """The `vehiclewatch` command: Flask's CLI with the project's own commands."""
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
 from . import create_app
+from .audit import start_keyed_chain
 from .config import InsecureConfiguration, check_production
+from .dbroles import application_role, can_rewrite_audit_log, grant_application_role
+from .extensions import db
 
 
 def main() -> None:
@@ -17,9 +21,34 @@ def main() -> None:
 @click.command("init")
 @with_appcontext
 def init_command() -> None:
-    """Create or upgrade the database schema (Alembic migrations)."""
+    """Create or upgrade the database schema (Alembic migrations, as the owner role when
+    VEHICLEWATCH_MIGRATION_DATABASE_URL is set), grant the application's role what it
+    needs, and start the keyed audit chain."""
     upgrade(directory=current_app.extensions["migrate"].directory)
+    if db.engine.dialect.name == "postgresql":
+        _restrict_application_role()
+    if start_keyed_chain():
+        click.echo("audit log: entries are keyed with VEHICLEWATCH_AUDIT_KEY from now on")
     click.echo(f"database ready: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+
+
+def _restrict_application_role() -> None:
+    owner_url = current_app.config["MIGRATION_DATABASE_URL"]
+    if owner_url:
+        role = application_role(db.engine)
+        owner = sa.create_engine(owner_url, poolclass=sa.pool.NullPool)
+        try:
+            grant_application_role(owner, role)
+        finally:
+            owner.dispose()
+        click.echo(f"database role {role}: reads and writes, may only append to the audit log")
+    if can_rewrite_audit_log(db.engine):
+        click.echo(
+            "WARNING: the application's database role can rewrite the audit log. Give the "
+            "application a role of its own in DATABASE_URL and name the owner in "
+            "VEHICLEWATCH_MIGRATION_DATABASE_URL (see README).",
+            err=True,
+        )
 
 
 # No client address in the access log: it must never pair a person with a

@@ -6,6 +6,7 @@ DEFAULT_SECRET_KEY = "insecure-development-secret-key"
 # A Fernet key for development only; production refuses to start with it.
 DEFAULT_CONTACT_KEY = "ZGV2LW9ubHktY29udGFjdC1rZXktMDEyMzQ1Njc4OWE="
 DEFAULT_RECEIPT_KEY = "insecure-development-receipt-key"
+DEFAULT_AUDIT_KEY = "insecure-development-audit-key"
 
 
 class Defaults:
@@ -13,6 +14,9 @@ class Defaults:
     CONTACT_KEYS = DEFAULT_CONTACT_KEY
     # HMAC key for receipt codes; changing it makes every issued receipt unreadable.
     RECEIPT_KEY = DEFAULT_RECEIPT_KEY
+    # HMAC key for the audit chain; never stored in the database. Changing it makes the
+    # entries written since the switch unverifiable.
+    AUDIT_KEY = DEFAULT_AUDIT_KEY
     REPORT_MAX_AGE_DAYS = 30
     # A campaign runs this many days before and after its holiday periods (节前提醒、节后问责).
     CAMPAIGN_DAYS_BEFORE = 7
@@ -20,6 +24,8 @@ class Defaults:
     OBJECTION_WINDOW_DAYS = 30
     SQLALCHEMY_DATABASE_URI = None  # set in load_config from DATABASE_URL or instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # The role that owns the schema and runs migrations (PostgreSQL); unset: DATABASE_URL's.
+    MIGRATION_DATABASE_URL = None
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     TIMEZONE = "Asia/Shanghai"
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
@@ -30,6 +36,8 @@ class Defaults:
     CJK_FONT_PATH = None
     # Report photos live outside static/; default: <instance>/photos.
     PHOTO_DIR = None
+    # age public keys (age1…, comma-separated) that `backup` encrypts archives to.
+    BACKUP_RECIPIENT = None
     IDLE_TIMEOUT_MINUTES = 30
     LOGIN_FAILURE_LIMIT = 5
     LOGIN_FAILURE_WINDOW_SECONDS = 60
@@ -52,9 +60,9 @@ def load_config(app, test_config: dict | None) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         path = os.path.join(app.instance_path, "vehiclewatch.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
-    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
-        app.config["SQLALCHEMY_DATABASE_URI"]
-    )
+    for name in ("SQLALCHEMY_DATABASE_URI", "MIGRATION_DATABASE_URL"):
+        if app.config[name]:
+            app.config[name] = normalise_database_url(app.config[name])
     if app.config["PUBLIC_BASE_URL"].startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
 
@@ -80,6 +88,8 @@ def check_production(app) -> None:
         problems.append("VEHICLEWATCH_CONTACT_KEYS contains the development key")
     if app.config["RECEIPT_KEY"] == DEFAULT_RECEIPT_KEY or len(str(app.config["RECEIPT_KEY"])) < 32:
         problems.append("VEHICLEWATCH_RECEIPT_KEY is the default or shorter than 32 characters")
+    if app.config["AUDIT_KEY"] == DEFAULT_AUDIT_KEY or len(str(app.config["AUDIT_KEY"])) < 32:
+        problems.append("VEHICLEWATCH_AUDIT_KEY is the default or shorter than 32 characters")
     if app.debug:
         problems.append("debug is on")
     if problems:

@@ -47,3 +47,22 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    """A write transaction (inside `transaction.atomic()`) begins with BEGIN IMMEDIATE, so a
+    writer waits (busy_timeout) for the lock at its start instead of failing halfway, and
+    SAVEPOINTs nest inside it: the driver's own transaction handling is switched off for it
+    (SQLAlchemy's pysqlite recipe). Reads keep the driver's default, which runs each SELECT
+    on its own and so always sees the latest commit, as PostgreSQL's read committed does."""
+    if connection.dialect.name != "sqlite":
+        return
+    from .transaction import writing
+
+    dbapi_connection = connection.connection.dbapi_connection
+    if writing():
+        dbapi_connection.isolation_level = None
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif dbapi_connection.isolation_level is None:
+        dbapi_connection.isolation_level = ""

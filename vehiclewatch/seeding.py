@@ -8,10 +8,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from . import asset_dir
+from . import asset_dir, audit
 from .auth.models import Unit
 from .auth.services import create_unit, create_user
-from .campaigns.services import add_holiday_period
+from .calendar.services import add_holiday_period
 from .extensions import db
 from .fleet.models import Vehicle
 from .fleet.services import import_vehicles, issue_missing_stickers
@@ -41,6 +41,7 @@ def seed(directory: Path) -> dict[str, int]:
                 row["kind"],
                 units.get(row["parent_code"]),
                 row["escalated"] == "1",
+                actor=audit.SYSTEM,
             )
         counts["units"] = len(units)
         accounts = _read(directory / "accounts.csv")
@@ -52,6 +53,7 @@ def seed(directory: Path) -> dict[str, int]:
                 units[row["unit_code"]],
                 row["password"],
                 row["can_reveal_contact"] == "1",
+                actor=audit.SYSTEM,
             )
         counts["accounts"] = len(accounts)
         holidays = _read(directory / "holidays.csv")
@@ -62,11 +64,14 @@ def seed(directory: Path) -> dict[str, int]:
                 date.fromisoformat(row["end"]),
                 row["region"],
                 [date.fromisoformat(d) for d in row["makeup_workdays"].split(";") if d],
+                actor=audit.SYSTEM,
             )
         counts["holidays"] = len(holidays)
         vehicles_file = directory / "vehicles.csv"
-        counts["vehicles"] = import_vehicles(vehicles_file.read_bytes(), filename="seeds")
-        counts["stickers"] = issue_missing_stickers(select(Vehicle.id))
+        counts["vehicles"] = import_vehicles(
+            vehicles_file.read_bytes(), actor=audit.SYSTEM, filename="seeds"
+        )
+        counts["stickers"] = issue_missing_stickers(select(Vehicle.id), actor=audit.SYSTEM)
     return counts
 
 

@@ -146,6 +146,7 @@ def _server_env(instance: Path, base_url: str, database_url: str) -> dict[str, s
         VEHICLEWATCH_SECRET_KEY=secrets.token_urlsafe(48),
         VEHICLEWATCH_CONTACT_KEYS=Fernet.generate_key().decode(),
         VEHICLEWATCH_RECEIPT_KEY=secrets.token_urlsafe(48),
+        VEHICLEWATCH_AUDIT_KEY=secrets.token_urlsafe(48),
         VEHICLEWATCH_RATELIMIT_STORAGE_URI="memory://",
     )
     return env
@@ -175,15 +176,16 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="session")
-def server(chromium, tmp_path_factory) -> Iterator[Server]:
-    """`vehiclewatch init`, `seed`, then `serve` (gunicorn, 2 workers) on a free port."""
-    instance = tmp_path_factory.mktemp("e2e-instance")
+@contextmanager
+def serve(instance: Path, workers: int, **settings: str) -> Iterator[Server]:
+    """`vehiclewatch init`, `seed`, then `serve` (gunicorn in production mode) on a free port,
+    with extra VEHICLEWATCH_* settings; stopped and its database dropped afterwards."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = str(Path(sys.executable).parent / "vehiclewatch")
     with _database(instance) as database_url:
         env = _server_env(instance, base_url, database_url)
+        env.update({f"VEHICLEWATCH_{name}": value for name, value in settings.items()})
         for step in (["init"], ["seed"]):
             done = subprocess.run(
                 [command, *step], env=env, capture_output=True, text=True, timeout=120
@@ -192,7 +194,8 @@ def server(chromium, tmp_path_factory) -> Iterator[Server]:
         log = instance / "server.log"
         with log.open("w") as out:
             process = subprocess.Popen(
-                [command, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+                [command, "serve", "--host", "127.0.0.1", "--port", str(port)]
+                + ["--workers", str(workers)],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -202,6 +205,13 @@ def server(chromium, tmp_path_factory) -> Iterator[Server]:
             yield Server(base_url, database_url, log)
         finally:
             _stop(process)
+
+
+@pytest.fixture(scope="session")
+def server(chromium, tmp_path_factory) -> Iterator[Server]:
+    """The service for the browser tests: gunicorn with 2 workers."""
+    with serve(tmp_path_factory.mktemp("e2e-instance"), workers=2) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

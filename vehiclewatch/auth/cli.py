@@ -4,9 +4,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from .. import audit
 from ..extensions import db
 from .models import Role, Unit
-from .services import create_user
+from .services import UsernameTaken, create_user
 
 
 @click.command("create-user")
@@ -24,5 +25,10 @@ def create_user_command(username, display_name, role, unit_code, reveal_contact,
         raise click.ClickException(f"unknown unit code: {unit_code}")
     if len(password) < 12:
         raise click.ClickException("the password needs at least 12 characters")
-    user = create_user(username, display_name, role, unit, password, reveal_contact)
+    try:
+        user = create_user(
+            username, display_name, role, unit, password, reveal_contact, actor=audit.SYSTEM
+        )
+    except UsernameTaken:
+        raise click.ClickException(f"username already taken: {username}") from None
     click.echo(f"created {user.username} ({user.role}) in {unit.name}")

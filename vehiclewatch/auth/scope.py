@@ -63,3 +63,7 @@ def jurisdictions() -> list[Unit]:
     return list(
         db.session.execute(select(Unit).where(Unit.kind.in_(kinds)).order_by(Unit.path)).scalars()
     )
+
+
+class NotPermitted(Exception):
+    """This actor may not take this action (a role, a scope or a four-eyes rule)."""

@@ -10,8 +10,12 @@ from sqlalchemy import delete, func, select
 from .. import audit
 from ..extensions import db
 from ..timeutil import utcnow
-from ..transaction import commit
+from ..transaction import atomic
 from .models import LoginFailure, Role, Unit, UnitKind, User, new_session_token
+
+
+class UsernameTaken(ValueError):
+    """Another account already has this username."""
 
 
 class LoginThrottled(Exception):
@@ -69,31 +73,40 @@ def _recent_failures(username: str) -> int:
 def authenticate(username: str, password: str) -> User:
     """Check a login; record and audit failures; raise if throttled or wrong."""
     username = username.strip()
+    with atomic():
+        user = _check_login(username, password)
+    if isinstance(user, Exception):
+        raise user  # raised after the commit, so the failure stays on the record
+    return user
+
+
+def _check_login(username: str, password: str) -> User | Exception:
     if _recent_failures(username) >= current_app.config["LOGIN_FAILURE_LIMIT"]:
-        audit.record("login_throttled", object_type="user_account", object_id=username)
-        commit()
-        raise LoginThrottled(username)
+        audit.record(
+            "login_throttled", object_type="user_account", object_id=username, actor=audit.PUBLIC
+        )
+        return LoginThrottled(username)
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         _equalise_timing(password)
     ok = user is not None and user.active and _password_matches(user.password_hash, password)
     if not ok:
         db.session.add(LoginFailure(username=username))
-        audit.record("login_failed", object_type="user_account", object_id=username)
-        commit()
-        raise InvalidCredentials(username)
+        audit.record(
+            "login_failed", object_type="user_account", object_id=username, actor=audit.PUBLIC
+        )
+        return InvalidCredentials(username)
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     audit.record("login", user, actor=user)
-    commit()
     return user
 
 
+@atomic()
 def record_logout(user: User) -> None:
     """Audit a logout."""
     audit.record("logout", user, actor=user)
-    commit()
 
 
 def _user_snapshot(user: User) -> dict:
@@ -107,6 +120,7 @@ def _user_snapshot(user: User) -> dict:
     }
 
 
+@atomic()
 def create_user(
     username: str,
     display_name: str,
@@ -114,8 +128,12 @@ def create_user(
     unit: Unit,
     password: str,
     can_reveal_contact: bool = False,
+    *,
+    actor: audit.Actor,
 ) -> User:
     """Create a staff account."""
+    if db.session.execute(select(User.id).where(User.username == username.strip())).first():
+        raise UsernameTaken(username)
     role = Role(role)
     user = User(
         username=username.strip(),
@@ -127,15 +145,24 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
-    audit.record("user_created", user, after=_user_snapshot(user))
-    commit()
+    audit.record("user_created", user, after=_user_snapshot(user), actor=actor)
     return user
 
 
+@atomic()
 def update_user(
-    user: User, *, display_name: str, role: str, unit: Unit, can_reveal_contact: bool, active: bool
+    user: User,
+    *,
+    display_name: str,
+    role: str,
+    unit: Unit,
+    can_reveal_contact: bool,
+    active: bool,
+    new_password: str = "",
+    actor: audit.Actor,
 ) -> User:
-    """Change an account's role, unit, rights or status; ends its sessions if they narrow."""
+    """Change an account's role, unit, rights, status or password; ends its sessions if
+    anything changed."""
     before = _user_snapshot(user)
     user.display_name = display_name.strip()
     user.role = Role(role)
@@ -145,17 +172,18 @@ def update_user(
     after = _user_snapshot(user)
     if after != before:
         user.session_token = new_session_token()
-        audit.record("user_updated", user, before=before, after=after)
-    commit()
+        audit.record("user_updated", user, before=before, after=after, actor=actor)
+    if new_password:
+        change_password(user, new_password, actor=actor)
     return user
 
 
-def change_password(user: User, new_password: str) -> None:
+@atomic()
+def change_password(user: User, new_password: str, *, actor: audit.Actor) -> None:
     """Set a new password and end every session of the account."""
     user.password_hash = hash_password(new_password)
     user.session_token = new_session_token()
-    audit.record("password_changed", user)
-    commit()
+    audit.record("password_changed", user, actor=actor)
 
 
 def verify_password(user: User, password: str) -> bool:
@@ -196,8 +224,15 @@ def _unit_snapshot(unit: Unit) -> dict:
     }
 
 
+@atomic()
 def create_unit(
-    code: str, name: str, kind: UnitKind | str, parent: Unit | None, escalated: bool = False
+    code: str,
+    name: str,
+    kind: UnitKind | str,
+    parent: Unit | None,
+    escalated: bool = False,
+    *,
+    actor: audit.Actor,
 ) -> Unit:
     """Add a unit to the tree."""
     if db.session.execute(select(Unit.id).where(Unit.code == code)).first():
@@ -209,12 +244,14 @@ def create_unit(
     db.session.add(unit)
     db.session.flush()
     _place_unit(unit, parent)
-    audit.record("unit_created", unit, after=_unit_snapshot(unit))
-    commit()
+    audit.record("unit_created", unit, after=_unit_snapshot(unit), actor=actor)
     return unit
 
 
-def update_unit(unit: Unit, *, name: str, parent: Unit | None, escalated: bool) -> Unit:
+@atomic()
+def update_unit(
+    unit: Unit, *, name: str, parent: Unit | None, escalated: bool, actor: audit.Actor
+) -> Unit:
     """Rename, move or (un)escalate a unit; its subtree follows."""
     before = _unit_snapshot(unit)
     old_path = unit.path
@@ -229,6 +266,5 @@ def update_unit(unit: Unit, *, name: str, parent: Unit | None, escalated: bool) 
     ).scalars()
     for child in descendants:
         _place_unit(child, child.parent)
-    audit.record("unit_updated", unit, before=before, after=_unit_snapshot(unit))
-    commit()
+    audit.record("unit_updated", unit, before=before, after=_unit_snapshot(unit), actor=actor)
     return unit

@@ -66,7 +66,7 @@ def change_password():
         if not services.verify_password(current_user, form.current.data):
             form.current.errors.append(_("当前密码不正确。"))
         else:
-            services.change_password(current_user, form.new.data)
+            services.change_password(current_user, form.new.data, actor=current_user)
             logout_user()
             session.clear()
             flash(_("密码已修改，所有登录均已失效，请重新登录。"), "info")
@@ -97,19 +97,22 @@ def new_user():
     if form.validate_on_submit():
         if not form.password.data:
             form.password.errors.append(_("新账号需要初始密码。"))
-        elif db.session.execute(select(User.id).where(User.username == form.username.data)).first():
-            form.username.errors.append(_("用户名已存在。"))
         else:
-            services.create_user(
-                form.username.data,
-                form.display_name.data,
-                form.role.data,
-                db.get_or_404(Unit, form.unit_id.data),
-                form.password.data,
-                form.can_reveal_contact.data,
-            )
-            flash(_("账号已创建。"), "info")
-            return redirect(url_for("auth.users"))
+            try:
+                services.create_user(
+                    form.username.data,
+                    form.display_name.data,
+                    form.role.data,
+                    db.get_or_404(Unit, form.unit_id.data),
+                    form.password.data,
+                    form.can_reveal_contact.data,
+                    actor=current_user,
+                )
+            except services.UsernameTaken:
+                form.username.errors.append(_("用户名已存在。"))
+            else:
+                flash(_("账号已创建。"), "info")
+                return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None)
 
 
@@ -128,9 +131,9 @@ def edit_user(user_id: int):
             unit=db.get_or_404(Unit, form.unit_id.data),
             can_reveal_contact=form.can_reveal_contact.data,
             active=form.active.data,
+            new_password=form.password.data or "",
+            actor=current_user,
         )
-        if form.password.data:
-            services.change_password(user, form.password.data)
         flash(_("账号已保存。"), "info")
         return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user)
@@ -160,10 +163,14 @@ def new_unit():
         parent = db.session.get(Unit, form.parent_id.data) if form.parent_id.data else None
         try:
             services.create_unit(
-                form.code.data, form.name.data, form.kind.data, parent, form.escalated.data
+                form.code.data,
+                form.name.data,
+                form.kind.data,
+                parent,
+                form.escalated.data,
+                actor=current_user,
             )
         except services.UnitError as exc:
-            db.session.rollback()
             flash(_("无法保存单位：%(reason)s", reason=str(exc)), "error")
         else:
             flash(_("单位已创建。"), "info")
@@ -183,10 +190,13 @@ def edit_unit(unit_id: int):
             abort(400)
         try:
             services.update_unit(
-                unit, name=form.name.data, parent=parent, escalated=form.escalated.data
+                unit,
+                name=form.name.data,
+                parent=parent,
+                escalated=form.escalated.data,
+                actor=current_user,
             )
         except services.UnitError as exc:
-            db.session.rollback()
             flash(_("无法保存单位：%(reason)s", reason=str(exc)), "error")
         else:
             flash(_("单位已保存。"), "info")

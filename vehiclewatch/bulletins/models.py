@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Unit, User
@@ -48,6 +48,10 @@ class Bulletin(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The audit log at approval (its entry count and head hash): an anchor printed on the
+    # bulletin, so anyone who kept a copy can check the log was not rewritten since.
+    audit_count: Mapped[int | None] = mapped_column(BigInteger)
+    audit_head: Mapped[str | None] = mapped_column(String(64))
     # Optimistic lock: two officers editing one draft cannot silently overwrite each other.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -74,6 +78,11 @@ class Bulletin(db.Model):
     def issuer(self) -> str:
         """The deciding and issuing body: the jurisdiction's 纪委监委."""
         return commission_name(self.jurisdiction)
+
+    @property
+    def audit_anchor(self) -> str | None:
+        """`COUNT:HASH` as `vehiclewatch audit verify --anchor` takes it."""
+        return f"{self.audit_count}:{self.audit_head}" if self.audit_head else None
 
     @property
     def frozen_figures(self) -> dict | None:

@@ -73,6 +73,9 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle("cell", base, fontSize=10.5, leading=15),
         "sign": ParagraphStyle("sign", base, alignment=TA_RIGHT),
         "mark": ParagraphStyle("mark", base, alignment=TA_CENTER, textColor=RED),
+        "anchor": ParagraphStyle(
+            "anchor", base, fontSize=8, leading=12, spaceBefore=12, textColor=colors.grey
+        ),
     }
 
 
@@ -167,6 +170,14 @@ def bulletin_pdf(
     ]
     if issued_on is not None:
         story.append(Paragraph(cn_date(issued_on), s["sign"]))
+    if bulletin.audit_anchor:
+        story.append(
+            Paragraph(
+                "审定时审计日志锚点（条目数:末条哈希），保存本通报者可据此核验审计日志"
+                f'此后未被改写或截断：<br/><font name="Courier">{bulletin.audit_anchor}</font>',
+                s["anchor"],
+            )
+        )
 
     def footer(canvas, document):
         canvas.saveState()

@@ -11,8 +11,8 @@ from sqlalchemy.orm import aliased
 
 from ..auth.models import Unit, User
 from ..auth.scope import in_case_scope, jurisdiction_case_unit_ids
+from ..calendar.rounds import Campaign, Round, load_campaigns
 from ..campaigns.models import SpotCheckDraw, SpotCheckItem, SpotCheckResult
-from ..campaigns.rounds import Campaign, Round, load_campaigns
 from ..extensions import db
 from ..reports.models import Category, Report, ReportEvent
 from ..reports.states import Action, Finding, State

@@ -13,12 +13,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit
 from ..auth.models import Role, Unit, User
-from ..campaigns.rounds import find_round
+from ..auth.scope import NotPermitted
+from ..calendar.rounds import find_round
 from ..extensions import db
 from ..reports.models import Report
 from ..reports.states import OUTCOME_LABELS, Outcome
 from ..timeutil import to_local, utcnow
-from ..transaction import commit
+from ..transaction import atomic
 from . import queries
 from .models import Bulletin, BulletinCase, BulletinStatus, commission_name
 
@@ -35,11 +36,6 @@ class BulletinExists(Exception):
     def __init__(self, bulletin: Bulletin):
         super().__init__(bulletin.id)
         self.bulletin = bulletin
-
-
-class NotPermitted(Exception):
-    """The actor may not take this step (approval and publication are a leader's, of the
-    issuing jurisdiction)."""
 
 
 class WrongStatus(Exception):
@@ -105,8 +101,13 @@ def _check_staff(actor: User) -> None:
         raise NotPermitted()
 
 
+def may_sign(bulletin: Bulletin, actor: User) -> bool:
+    """Approval and publication are a leader's, of the issuing jurisdiction."""
+    return actor.role == Role.LEADER and actor.unit.jurisdiction_id == bulletin.jurisdiction_id
+
+
 def _check_issuing_leader(bulletin: Bulletin, actor: User) -> None:
-    if actor.role != Role.LEADER or actor.unit.jurisdiction_id != bulletin.jurisdiction_id:
+    if not may_sign(bulletin, actor):
         raise NotPermitted()
 
 
@@ -146,13 +147,12 @@ def create_draft(round_key: str, jurisdiction: Unit, actor: User) -> Bulletin:
         cases=_rows([case_from_report(r) for r in reports]),
     )
     try:
-        db.session.add(bulletin)
-        db.session.flush()
-        audit.record("bulletin_drafted", bulletin, after=bulletin.snapshot(), actor=actor)
-        commit()
+        with atomic():
+            db.session.add(bulletin)
+            db.session.flush()
+            audit.record("bulletin_drafted", bulletin, after=bulletin.snapshot(), actor=actor)
     except IntegrityError:
         # Two officers started the same bulletin at once: the other one's stands.
-        db.session.rollback()
         existing = _existing(round_.start, jurisdiction)
         if existing is None:
             raise
@@ -187,25 +187,22 @@ def save_draft(
         audit.record(
             "bulletin_edited", bulletin, before=before, after=bulletin.snapshot(), actor=actor
         )
-        commit()
     return bulletin
 
 
 @contextmanager
 def _one_write() -> Iterator[None]:
-    """One transaction; a version conflict becomes StaleBulletin, anything else rolls back."""
+    """One transaction; a version conflict becomes StaleBulletin."""
     try:
-        yield
+        with atomic():
+            yield
     except StaleDataError:
-        db.session.rollback()
         raise StaleBulletin() from None
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def approve(bulletin: Bulletin, actor: User, *, expected_version: int | None = None) -> Bulletin:
-    """A leader of the issuing jurisdiction signs off: the figures are frozen as they are now."""
+    """A leader of the issuing jurisdiction signs off: the figures are frozen as they are now,
+    and the audit log's head is recorded on the bulletin."""
     _check_issuing_leader(bulletin, actor)
     _check_version(bulletin, expected_version)
     if bulletin.status != BulletinStatus.DRAFT:
@@ -217,13 +214,15 @@ def approve(bulletin: Bulletin, actor: User, *, expected_version: int | None = N
         bulletin.approved_by = actor
         bulletin.approved_at = utcnow()
         db.session.flush()
-        audit.record(
+        entry = audit.record(
             "bulletin_approved",
             bulletin,
             after={"status": bulletin.status, "figures": asdict(figures)},
             actor=actor,
         )
-        commit()
+        # The head at approval is the approval's own entry: printed on the bulletin, it
+        # anchors the log up to and including this decision.
+        bulletin.audit_count, bulletin.audit_head = entry.seq, entry.hash
     return bulletin
 
 
@@ -238,5 +237,4 @@ def publish(bulletin: Bulletin, actor: User, *, expected_version: int | None = N
         bulletin.published_at = utcnow()
         db.session.flush()
         audit.record("bulletin_published", bulletin, after={"status": bulletin.status}, actor=actor)
-        commit()
     return bulletin

@@ -64,8 +64,7 @@ def _render_staff(bulletin: Bulletin, form: BulletinForm | None = None, status: 
         step=StepForm(formdata=None, version=bulletin.version),
         figures=queries.bulletin_figures(bulletin),
         category_label=category_label,
-        may_sign=current_user.role == Role.LEADER
-        and current_user.unit.jurisdiction_id == bulletin.jurisdiction_id,
+        may_sign=services.may_sign(bulletin, current_user),
     ), status
 
 

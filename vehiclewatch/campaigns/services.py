@@ -1,64 +1,26 @@
-"""Writes for holiday periods and spot checks."""
+"""Writes for spot checks: the committed draw, and each team's result (a finding opens a
+report through the reports package)."""
 
 import json
 import secrets
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..auth.models import Unit, User
+from ..auth.models import Role, Unit, UnitKind, User
+from ..auth.scope import NotPermitted
+from ..calendar.rounds import find_round
 from ..extensions import db
 from ..fleet.models import Status, Vehicle
-from ..reports.protection import decrypt_contact, encrypt_contact
+from ..reports.filing import NewReport, file_report
+from ..reports.models import Source
+from ..reports.protection import decrypt_contact, encrypt_contact, new_submission_id
 from ..timeutil import utcnow
-from ..transaction import commit
-from .models import HolidayPeriod, Region, SpotCheckDraw, SpotCheckItem, SpotCheckResult
-from .rounds import find_round
+from ..transaction import atomic
+from .models import SpotCheckDraw, SpotCheckItem, SpotCheckResult
 from .spotchecks import canonical_candidates, draw_lists, sha256_hex, team_pairing
-
-
-class InvalidPeriod(ValueError):
-    """A holiday period whose dates do not make sense."""
-
-
-def add_holiday_period(
-    name: str, start: date, end: date, region: str, makeup_workdays: list[date]
-) -> HolidayPeriod:
-    """Record a holiday period and its makeup workdays."""
-    if end < start:
-        raise InvalidPeriod(f"{name}: end {end} before start {start}")
-    period = HolidayPeriod(
-        name=name.strip(),
-        start=start,
-        end=end,
-        region=Region(region),
-        makeup_workdays=";".join(sorted(d.isoformat() for d in makeup_workdays)),
-    )
-    db.session.add(period)
-    db.session.flush()
-    audit.record("holiday_added", period, after=period.snapshot())
-    commit()
-    return period
-
-
-class HolidayInUse(ValueError):
-    """Records (sealing) refer to the holiday period, so it cannot be deleted."""
-
-
-def remove_holiday_period(period: HolidayPeriod) -> None:
-    """Delete a holiday period entered in error (its campaign and rounds follow); refused
-    while sealing records refer to it."""
-    audit.record("holiday_removed", period, before=period.snapshot())
-    db.session.delete(period)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise HolidayInUse(period.name) from None
-    commit()
-
 
 # --- spot checks ----------------------------------------------------------------
 
@@ -73,6 +35,11 @@ class DrawExists(ValueError):
 
 class SeedNotRevealed(ValueError):
     """The seed stays secret until the round has ended."""
+
+
+def may_draw(actor: User) -> bool:
+    """Draws are prepared at city level, for every jurisdiction at once."""
+    return actor.role in (Role.OFFICER, Role.LEADER) and actor.unit.kind == UnitKind.CITY
 
 
 def current_draw(round_start: date) -> SpotCheckDraw | None:
@@ -106,10 +73,17 @@ def draw_spot_checks(
 ) -> SpotCheckDraw:
     """Commit to a random draw for a round: record the seed's hash and the candidate list,
     keep the seed encrypted, and hand each jurisdiction's list to another's team."""
+    if not may_draw(actor):
+        raise NotPermitted()
     found = find_round(round_key)
     if found is None:
         raise UnknownRound(round_key)
     _, this_round = found
+    with atomic():
+        return _draw(this_round, round_key, per_jurisdiction, actor, redraw_reason)
+
+
+def _draw(this_round, round_key, per_jurisdiction, actor, redraw_reason) -> SpotCheckDraw:
     previous = current_draw(this_round.start)
     if previous is not None:
         if not redraw_reason:
@@ -156,7 +130,6 @@ def draw_spot_checks(
         },
         actor=actor,
     )
-    commit()
     return draw
 
 
@@ -193,17 +166,45 @@ def verify_draw(draw: SpotCheckDraw, today: date) -> list[str]:
     return problems
 
 
+def team_item(item_id: int, actor: User) -> SpotCheckItem | None:
+    """A drawn car on the actor's team's current list; None for any other."""
+    item = db.session.get(SpotCheckItem, item_id)
+    if (
+        item is None
+        or actor.role not in (Role.OFFICER, Role.LEADER)
+        or item.team_jurisdiction_id != actor.unit.jurisdiction_id
+        or item.draw.superseded_at is not None
+    ):
+        return None
+    return item
+
+
+@atomic()
 def record_spot_check(
-    item: SpotCheckItem, result: str, note: str, actor: User, report_id: int | None = None
-) -> None:
-    """A team's finding for one drawn car (发现问题 comes with the report it opened)."""
+    item: SpotCheckItem, result: str, note: str, category: str, actor: User
+) -> SpotCheckItem:
+    """A team's finding for one drawn car. 发现问题 opens a report (source 检查发现) in the
+    car's jurisdiction that the team keeps reading; the first finding opens it, once."""
+    if team_item(item.id, actor) is None:
+        raise NotPermitted()
     before = {"result": item.result, "note": item.note}
-    item.result = SpotCheckResult(result)
+    result = SpotCheckResult(result)
+    if result == SpotCheckResult.PROBLEM and item.report_id is None:
+        new = NewReport(
+            category=category,
+            seen_at=utcnow(),
+            description=note,
+            source=Source.INSPECTION,
+            vehicle=item.vehicle,
+            note=_("交叉互查：%(team)s检查组", team=actor.unit.name),
+            reader_jurisdiction_id=item.team_jurisdiction_id,
+        )
+        report, _receipt = file_report(new, new_submission_id(), actor=actor)
+        item.report_id = report.id
+    item.result = result
     item.note = note.strip() or None
     item.recorded_at = utcnow()
     item.recorded_by_id = actor.id
-    if report_id is not None:
-        item.report_id = report_id
     audit.record(
         "spot_check_recorded",
         item,
@@ -211,4 +212,4 @@ def record_spot_check(
         after={"result": item.result, "note": item.note, "report": item.report_id},
         actor=actor,
     )
-    commit()
+    return item

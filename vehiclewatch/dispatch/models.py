@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..campaigns.models import HolidayPeriod
+from ..calendar.models import HolidayPeriod
 from ..extensions import db
 from ..fleet.models import Vehicle
 from ..timeutil import UTCDateTime, utcnow

@@ -8,7 +8,7 @@ from sqlalchemy import exists, func, select
 
 from ..auth.models import User
 from ..auth.scope import in_fleet_scope
-from ..campaigns.models import HolidayPeriod
+from ..calendar.models import HolidayPeriod
 from ..extensions import db
 from ..fleet.models import Vehicle
 from ..fleet.plates import plate_search_key

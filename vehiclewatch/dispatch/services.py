@@ -20,18 +20,19 @@ from openpyxl.utils.datetime import from_excel
 from sqlalchemy import select
 
 from .. import audit
-from ..auth.models import User
 from ..auth.scope import fleet_unit_ids
-from ..campaigns.models import HolidayPeriod
+from ..calendar.models import HolidayPeriod
 from ..extensions import db
 from ..fleet import spreadsheets
 from ..fleet.models import Vehicle
 from ..fleet.plates import InvalidPlate, normalise_plate
+from ..fleet.services import check_scope
 from ..fleet.spreadsheets import ImportRejected, RowError
 from ..timeutil import local_zone, utcnow
-from ..transaction import commit
+from ..transaction import atomic
 from .models import Sealing, TripApproval
 from .queries import local_day
+from .signals import evidence_changed
 
 TRIP_COLUMNS = {
     "车牌号": "plate",
@@ -65,10 +66,6 @@ TIME_FORMATS = (
 )
 # Excel serial day numbers for 1954–2119: a date-time cell saved without its format.
 EXCEL_SERIALS = (20000.0, 80000.0)
-
-
-class OutOfScope(ValueError):
-    """The vehicle is not one the actor manages."""
 
 
 class InvalidTrip(ValueError):
@@ -123,18 +120,6 @@ def parse_local_time(text: str) -> datetime | None:
     return naive.replace(tzinfo=local_zone()).astimezone(UTC)
 
 
-def _check_scope(vehicle: Vehicle, actor: User | None) -> None:
-    if actor is None:
-        return
-    allowed = db.session.execute(
-        select(Vehicle.id).where(
-            Vehicle.id == vehicle.id, Vehicle.unit_id.in_(fleet_unit_ids(actor))
-        )
-    ).first()
-    if allowed is None:
-        raise OutOfScope(vehicle.plate)
-
-
 def add_trip_approval(
     vehicle: Vehicle,
     *,
@@ -145,28 +130,29 @@ def add_trip_approval(
     driver: str = "",
     approver: str = "",
     emergency: bool = False,
-    actor: User | None = None,
+    actor: audit.Actor,
 ) -> TripApproval:
     """Record one trip approval (派车单) for a car the actor manages."""
-    _check_scope(vehicle, actor)
+    check_scope(vehicle.unit_id, actor)
     if end_at <= start_at:
         raise InvalidTrip(vehicle.plate)
-    approval = TripApproval(
-        vehicle=vehicle,
-        purpose=purpose.strip(),
-        destination=destination.strip(),
-        start_at=start_at,
-        end_at=end_at,
-        driver=driver.strip(),
-        approver=approver.strip(),
-        emergency=emergency,
-        entered_at=utcnow(),
-        entered_by_id=actor.id if actor else None,
-    )
-    db.session.add(approval)
-    db.session.flush()
-    audit.record("trip_approval_added", approval, after=approval.snapshot(), actor=actor)
-    commit()
+    with atomic():
+        approval = TripApproval(
+            vehicle=vehicle,
+            purpose=purpose.strip(),
+            destination=destination.strip(),
+            start_at=start_at,
+            end_at=end_at,
+            driver=driver.strip(),
+            approver=approver.strip(),
+            emergency=emergency,
+            entered_at=utcnow(),
+            entered_by_id=actor.id,
+        )
+        db.session.add(approval)
+        db.session.flush()
+        audit.record("trip_approval_added", approval, after=approval.snapshot(), actor=actor)
+        evidence_changed.send(touched([approval]))
     return approval
 
 
@@ -190,38 +176,39 @@ def add_sealing(
     exempt: bool = False,
     exemption_reason: str = "",
     exemption_approver: str = "",
-    actor: User | None = None,
+    actor: audit.Actor,
 ) -> Sealing:
     """Record a car's sealing (or its approved exemption) for a holiday period."""
-    _check_scope(vehicle, actor)
+    check_scope(vehicle.unit_id, actor)
     if exempt and not (exemption_reason.strip() and exemption_approver.strip()):
         raise MissingExemption(vehicle.plate)
     if _sealing_exists(vehicle.id, period.id):
         raise DuplicateSealing(vehicle.plate)
-    sealing = Sealing(
-        vehicle=vehicle,
-        holiday_period=period,
-        place=place.strip(),
-        key_holder=key_holder.strip(),
-        exempt=exempt,
-        exemption_reason=exemption_reason.strip() if exempt else "",
-        exemption_approver=exemption_approver.strip() if exempt else "",
-        entered_at=utcnow(),
-        entered_by_id=actor.id if actor else None,
-    )
-    db.session.add(sealing)
-    db.session.flush()
-    audit.record("sealing_added", sealing, after=sealing.snapshot(), actor=actor)
-    commit()
+    with atomic():
+        sealing = Sealing(
+            vehicle=vehicle,
+            holiday_period=period,
+            place=place.strip(),
+            key_holder=key_holder.strip(),
+            exempt=exempt,
+            exemption_reason=exemption_reason.strip() if exempt else "",
+            exemption_approver=exemption_approver.strip() if exempt else "",
+            entered_at=utcnow(),
+            entered_by_id=actor.id,
+        )
+        db.session.add(sealing)
+        db.session.flush()
+        audit.record("sealing_added", sealing, after=sealing.snapshot(), actor=actor)
+        evidence_changed.send(touched([sealing]))
     return sealing
 
 
 # --- import ----------------------------------------------------------------------------
 
 
-def _vehicles_in_scope(actor: User | None) -> dict[str, int]:
+def _vehicles_in_scope(actor: audit.Actor) -> dict[str, int]:
     query = select(Vehicle.plate, Vehicle.id)
-    if actor is not None:
+    if actor.id is not None:
         query = query.where(Vehicle.unit_id.in_(fleet_unit_ids(actor)))
     return dict(db.session.execute(query).all())
 
@@ -250,7 +237,7 @@ def _time(text: str, label: str, problems: list[str]) -> datetime | None:
     return parsed
 
 
-def validate_trip_import(data: bytes, actor: User | None) -> list[dict]:
+def validate_trip_import(data: bytes, actor: audit.Actor) -> list[dict]:
     """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
     rows = spreadsheets.read_table(data, TRIP_REQUIRED)
     vehicles = _vehicles_in_scope(actor)
@@ -299,7 +286,7 @@ def _periods() -> dict[tuple[str, int], list[HolidayPeriod]]:
     return found
 
 
-def validate_sealing_import(data: bytes, actor: User | None) -> list[dict]:
+def validate_sealing_import(data: bytes, actor: audit.Actor) -> list[dict]:
     """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
     rows = spreadsheets.read_table(data, SEALING_REQUIRED)
     vehicles = _vehicles_in_scope(actor)
@@ -360,10 +347,10 @@ def validate_sealing_import(data: bytes, actor: User | None) -> list[dict]:
 
 def _import(model, rows: list[dict], action: str, data: bytes, filename: str, actor):
     now = utcnow()
-    entered_by_id = actor.id if actor else None
-    records = [model(**row, entered_at=now, entered_by_id=entered_by_id) for row in rows]
+    records = [model(**row, entered_at=now, entered_by_id=actor.id) for row in rows]
     db.session.add_all(records)
     db.session.flush()
+    evidence_changed.send(touched(records))
     audit.record(
         action,
         object_type=model.__tablename__,
@@ -374,19 +361,20 @@ def _import(model, rows: list[dict], action: str, data: bytes, filename: str, ac
         },
         actor=actor,
     )
-    commit()
     return records
 
 
+@atomic()
 def import_trip_approvals(
-    data: bytes, actor: User | None = None, filename: str = ""
+    data: bytes, *, actor: audit.Actor, filename: str = ""
 ) -> list[TripApproval]:
     """Import a table of trip approvals all or nothing; returns the new records."""
     rows = validate_trip_import(data, actor)
     return _import(TripApproval, rows, "trip_approvals_imported", data, filename, actor)
 
 
-def import_sealings(data: bytes, actor: User | None = None, filename: str = "") -> list[Sealing]:
+@atomic()
+def import_sealings(data: bytes, *, actor: audit.Actor, filename: str = "") -> list[Sealing]:
     """Import a table of sealing records all or nothing; returns the new records."""
     rows = validate_sealing_import(data, actor)
     return _import(Sealing, rows, "sealings_imported", data, filename, actor)

@@ -1,5 +1,5 @@
 """Fleet admins' pages for trip approvals (派车单) and sealing (封存登记): lists, entry,
-import. Every write re-checks the evidence of the reports it bears on, in one transaction."""
+import."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -7,12 +7,10 @@ from flask_login import current_user
 
 from ..auth.access import roles_required
 from ..auth.models import Role
-from ..campaigns.models import HolidayPeriod
+from ..calendar.models import HolidayPeriod
 from ..extensions import db
 from ..fleet.queries import vehicle_or_404
 from ..formutil import choices
-from ..reports.services import recheck_evidence
-from ..transaction import atomic
 from . import queries, services
 from .forms import ImportForm, SealingForm, TripApprovalForm
 from .models import EXEMPTION_REASONS
@@ -21,11 +19,6 @@ from .services import SEALING_COLUMNS, SEALING_REQUIRED, TRIP_COLUMNS, TRIP_REQU
 bp = Blueprint("dispatch", __name__, url_prefix="/fleet")
 
 fleet_admin_only = roles_required(Role.FLEET_ADMIN)
-
-
-def _recheck(records) -> int:
-    found = services.touched(records)
-    return recheck_evidence(set(found.vehicle_ids), set(found.days))
 
 
 def _prefill_plate(form) -> None:
@@ -49,9 +42,7 @@ def _import_page(template: str, run, done, back: str, columns: dict, required: t
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            with atomic():
-                records = run(upload.read(), current_user, upload.filename or "")
-                _recheck(records)
+            records = run(upload.read(), actor=current_user, filename=upload.filename or "")
         except services.ImportRejected as exc:
             errors = exc.errors
             status = 422
@@ -90,19 +81,17 @@ def new_trip():
     if form.validate_on_submit():
         vehicle = _vehicle(form)
         if vehicle is not None:
-            with atomic():
-                approval = services.add_trip_approval(
-                    vehicle,
-                    purpose=form.purpose.data,
-                    destination=form.destination.data or "",
-                    start_at=form.start_at_utc(),
-                    end_at=form.end_at_utc(),
-                    driver=form.driver.data or "",
-                    approver=form.approver.data or "",
-                    emergency=form.emergency.data,
-                    actor=current_user,
-                )
-                _recheck([approval])
+            services.add_trip_approval(
+                vehicle,
+                purpose=form.purpose.data,
+                destination=form.destination.data or "",
+                start_at=form.start_at_utc(),
+                end_at=form.end_at_utc(),
+                driver=form.driver.data or "",
+                approver=form.approver.data or "",
+                emergency=form.emergency.data,
+                actor=current_user,
+            )
             flash(_("派车单已登记：%(plate)s。", plate=vehicle.plate), "info")
             return redirect(url_for("dispatch.trips"))
     return render_template("dispatch/trip_form.html", form=form), (422 if form.errors else 200)
@@ -159,18 +148,16 @@ def new_sealing():
         period = db.session.get(HolidayPeriod, form.holiday_period_id.data)
         if vehicle is not None and period is not None:
             try:
-                with atomic():
-                    sealing = services.add_sealing(
-                        vehicle,
-                        period,
-                        place=form.place.data or "",
-                        key_holder=form.key_holder.data or "",
-                        exempt=form.exempt.data,
-                        exemption_reason=form.exemption_reason.data or "",
-                        exemption_approver=form.exemption_approver.data or "",
-                        actor=current_user,
-                    )
-                    _recheck([sealing])
+                services.add_sealing(
+                    vehicle,
+                    period,
+                    place=form.place.data or "",
+                    key_holder=form.key_holder.data or "",
+                    exempt=form.exempt.data,
+                    exemption_reason=form.exemption_reason.data or "",
+                    exemption_approver=form.exemption_approver.data or "",
+                    actor=current_user,
+                )
             except services.DuplicateSealing:
                 form.plate.errors.append(_("该车辆在此节假日已有封存登记。"))
             else:

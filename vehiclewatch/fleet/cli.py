@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from .. import audit
 from ..auth.models import Unit
 from ..extensions import db
 from .models import Vehicle
@@ -28,9 +29,8 @@ def import_vehicles_command(file: str) -> None:
     with open(file, "rb") as handle:
         data = handle.read()
     try:
-        count = import_vehicles(data, filename=file)
+        count = import_vehicles(data, actor=audit.SYSTEM, filename=file)
     except ImportRejected as exc:
-        db.session.rollback()
         for error in exc.errors:
             click.echo(f"line {error.line}: {error.message}", err=True)
         raise click.ClickException("nothing imported") from None
@@ -44,7 +44,7 @@ def import_vehicles_command(file: str) -> None:
 def export_vehicles_command(fmt: str, out: str | None) -> None:
     """Export every vehicle as CSV or .xlsx."""
     vehicles = db.session.execute(select(Vehicle).order_by(Vehicle.plate)).scalars()
-    data = export_vehicles(vehicles, fmt)
+    data = export_vehicles(vehicles, fmt, actor=audit.SYSTEM)
     if out:
         with open(out, "wb") as handle:
             handle.write(data)
@@ -73,7 +73,9 @@ def print_stickers_command(unit_code, layout, start, needs_reprint, back, out) -
     selection = Selection(unit_id=unit_id, needs_reprint=needs_reprint)
     try:
         with open(out, "wb") as handle:
-            result = print_stickers(selection, handle, layout=layout, start=start, back=back)
+            result = print_stickers(
+                selection, handle, layout=layout, start=start, back=back, actor=audit.SYSTEM
+            )
     except NothingToPrint:
         raise click.ClickException("no vehicle in the selection can carry a sticker") from None
     except ValueError as exc:

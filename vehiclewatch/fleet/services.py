@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 
 from .. import audit
-from ..auth.models import Unit, User
+from ..auth.models import Unit
 from ..auth.scope import fleet_unit_ids, in_fleet_scope
 from ..extensions import db
 from ..timeutil import utcnow
-from ..transaction import atomic, commit
+from ..transaction import atomic
 from . import spreadsheets
 from .fonts import cjk_font
 from .models import CATEGORY_LABELS, STATUS_LABELS, Category, Status, Sticker, Vehicle
@@ -55,6 +55,22 @@ class VehicleRetired(ValueError):
     """The vehicle has been disposed of and can no longer change."""
 
 
+class OutOfScope(ValueError):
+    """The vehicle or unit is not one the actor manages."""
+
+
+def check_scope(unit_id: int, actor: audit.Actor) -> None:
+    """Refuse a write about a unit's cars by anyone but its fleet admins (the system, an
+    operator's command, manages every car)."""
+    if actor.id is None:
+        return
+    allowed = db.session.execute(
+        select(Unit.id).where(Unit.id == unit_id, Unit.id.in_(fleet_unit_ids(actor)))
+    ).first()
+    if allowed is None:
+        raise OutOfScope(unit_id)
+
+
 def _reverse(labels: dict) -> dict[str, str]:
     """Both the stable code and its label, mapped to the code."""
     return {str(code): str(code) for code in labels} | {str(v): str(k) for k, v in labels.items()}
@@ -74,28 +90,35 @@ def create_vehicle(
     brand_model: str = "",
     colour: str = "",
     publicly_marked: bool = True,
+    *,
+    actor: audit.Actor,
 ) -> Vehicle:
     """Register a vehicle."""
     plate = normalise_plate(plate)
-    if _plate_taken(plate):
-        raise DuplicatePlate(plate)
-    vehicle = Vehicle(
-        plate=plate,
-        unit=unit,
-        category=Category(category),
-        brand_model=brand_model.strip(),
-        colour=colour.strip(),
-        publicly_marked=publicly_marked,
-    )
-    db.session.add(vehicle)
-    db.session.flush()
-    audit.record("vehicle_created", vehicle, after=vehicle.snapshot())
-    commit()
+    check_scope(unit.id, actor)
+    with atomic():
+        if _plate_taken(plate):
+            raise DuplicatePlate(plate)
+        vehicle = Vehicle(
+            plate=plate,
+            unit=unit,
+            category=Category(category),
+            brand_model=brand_model.strip(),
+            colour=colour.strip(),
+            publicly_marked=publicly_marked,
+        )
+        db.session.add(vehicle)
+        db.session.flush()
+        audit.record("vehicle_created", vehicle, after=vehicle.snapshot(), actor=actor)
     return vehicle
 
 
-def update_vehicle(vehicle: Vehicle, **changes) -> Vehicle:
+@atomic()
+def update_vehicle(vehicle: Vehicle, *, actor: audit.Actor, **changes) -> Vehicle:
     """Edit a vehicle's plate, unit, category, model, colour, status or marking."""
+    check_scope(vehicle.unit_id, actor)
+    if "unit" in changes:
+        check_scope(changes["unit"].id, actor)
     if vehicle.status == Status.DISPOSED:
         raise VehicleRetired(vehicle.plate)
     before = vehicle.snapshot()
@@ -107,44 +130,48 @@ def update_vehicle(vehicle: Vehicle, **changes) -> Vehicle:
         setattr(vehicle, name, value)
     after = vehicle.snapshot()
     if after != before:
-        audit.record("vehicle_updated", vehicle, before=before, after=after)
-        _follow_vehicle_change(vehicle, before, after)
-    commit()
+        audit.record("vehicle_updated", vehicle, before=before, after=after, actor=actor)
+        _follow_vehicle_change(vehicle, before, after, actor)
     return vehicle
 
 
-def _follow_vehicle_change(vehicle: Vehicle, before: dict, after: dict) -> None:
+def _follow_vehicle_change(vehicle: Vehicle, before: dict, after: dict, actor) -> None:
     """A printed sticker shows the plate and unit: a change makes it need a reprint.
     A car that becomes confidential loses its sticker."""
     live = vehicle.live_sticker
     if live is None:
         return
     if not after["publicly_marked"]:
-        _revoke(live, _("转为涉密车辆，不再公开标识"))
+        _revoke(live, _("转为涉密车辆，不再公开标识"), actor)
     elif (before["plate"], before["unit"]) != (after["plate"], after["unit"]):
         live.needs_reprint = True
 
 
-def retire_vehicle(vehicle: Vehicle, reason: str) -> Vehicle:
+@atomic()
+def retire_vehicle(vehicle: Vehicle, reason: str, *, actor: audit.Actor) -> Vehicle:
     """Mark a vehicle disposed (已处置); it is never deleted."""
+    check_scope(vehicle.unit_id, actor)
     if vehicle.status == Status.DISPOSED:
         raise VehicleRetired(vehicle.plate)
     before = vehicle.snapshot()
     vehicle.status = Status.DISPOSED
     audit.record(
-        "vehicle_retired", vehicle, before=before, after=vehicle.snapshot() | {"reason": reason}
+        "vehicle_retired",
+        vehicle,
+        before=before,
+        after=vehicle.snapshot() | {"reason": reason},
+        actor=actor,
     )
     if vehicle.live_sticker is not None:
-        _revoke(vehicle.live_sticker, _("车辆已处置"))
-    commit()
+        _revoke(vehicle.live_sticker, _("车辆已处置"), actor)
     return vehicle
 
 
-def validate_import(data: bytes, actor: User | None) -> list[dict]:
+def validate_import(data: bytes, actor: audit.Actor) -> list[dict]:
     """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
     rows = spreadsheets.read_table(data, REQUIRED_COLUMNS)
     unit_query = select(Unit.code, Unit.id)
-    if actor is not None:
+    if actor.id is not None:
         unit_query = unit_query.where(Unit.id.in_(fleet_unit_ids(actor)))
     units = dict(db.session.execute(unit_query).all())
     existing = set(db.session.execute(select(Vehicle.plate)).scalars())
@@ -202,7 +229,8 @@ def validate_import(data: bytes, actor: User | None) -> list[dict]:
     return good
 
 
-def import_vehicles(data: bytes, actor: User | None = None, filename: str = "") -> int:
+@atomic()
+def import_vehicles(data: bytes, *, actor: audit.Actor, filename: str = "") -> int:
     """Import a vehicle table all or nothing; returns how many vehicles were added."""
     rows = validate_import(data, actor)
     db.session.execute(insert(Vehicle), rows)
@@ -216,7 +244,6 @@ def import_vehicles(data: bytes, actor: User | None = None, filename: str = "") 
         },
         actor=actor,
     )
-    commit()
     return len(rows)
 
 
@@ -236,7 +263,8 @@ def export_rows(vehicles) -> list[list]:
     ]
 
 
-def export_vehicles(vehicles, fmt: str, actor: User | None = None) -> bytes:
+@atomic()
+def export_vehicles(vehicles, fmt: str, *, actor: audit.Actor) -> bytes:
     """The given vehicles as CSV or .xlsx, formula cells neutralised; audited."""
     rows = export_rows(vehicles)
     data = spreadsheets.write(fmt, EXPORT_HEADER, rows)
@@ -246,7 +274,6 @@ def export_vehicles(vehicles, fmt: str, actor: User | None = None) -> bytes:
         after={"count": len(rows), "format": fmt},
         actor=actor,
     )
-    commit()
     return data
 
 
@@ -294,7 +321,7 @@ def _sticker_snapshot(sticker: Sticker) -> dict:
     }
 
 
-def _issue(vehicle: Vehicle) -> Sticker:
+def _issue(vehicle: Vehicle, actor: audit.Actor) -> Sticker:
     if not vehicle.publicly_marked:
         raise ConfidentialVehicle(vehicle.plate)
     if vehicle.status == Status.DISPOSED:
@@ -313,33 +340,35 @@ def _issue(vehicle: Vehicle) -> Sticker:
     )
     db.session.add(sticker)
     db.session.flush()
-    audit.record("sticker_issued", sticker, after=_sticker_snapshot(sticker))
+    audit.record("sticker_issued", sticker, after=_sticker_snapshot(sticker), actor=actor)
     return sticker
 
 
-def _revoke(sticker: Sticker, reason: str) -> None:
+def _revoke(sticker: Sticker, reason: str, actor: audit.Actor) -> None:
     before = _sticker_snapshot(sticker)
     sticker.revoked_at = utcnow()
     sticker.revoke_reason = reason
-    audit.record("sticker_revoked", sticker, before=before, after=_sticker_snapshot(sticker))
+    audit.record(
+        "sticker_revoked", sticker, before=before, after=_sticker_snapshot(sticker), actor=actor
+    )
 
 
-def issue_sticker(vehicle: Vehicle) -> Sticker:
+@atomic()
+def issue_sticker(vehicle: Vehicle, *, actor: audit.Actor) -> Sticker:
     """Give a vehicle its first (or, after a revocation, its next) sticker."""
-    sticker = _issue(vehicle)
-    commit()
-    return sticker
+    check_scope(vehicle.unit_id, actor)
+    return _issue(vehicle, actor)
 
 
-def reissue_sticker(vehicle: Vehicle, reason: str) -> Sticker:
+@atomic()
+def reissue_sticker(vehicle: Vehicle, reason: str, *, actor: audit.Actor) -> Sticker:
     """Revoke the live sticker (keeping it in the history) and issue a new one."""
+    check_scope(vehicle.unit_id, actor)
     live = vehicle.live_sticker
     if live is None:
         raise NoLiveSticker(vehicle.plate)
-    _revoke(live, reason)
-    sticker = _issue(vehicle)
-    commit()
-    return sticker
+    _revoke(live, reason, actor)
+    return _issue(vehicle, actor)
 
 
 ISSUE_BATCH = 500  # stickers written (and audited) per INSERT on a first print
@@ -357,7 +386,7 @@ def _free_short_codes(count: int) -> list[str]:
     return list(codes)
 
 
-def _issue_batch(vehicles: list[tuple[int, str]]) -> None:
+def _issue_batch(vehicles: list[tuple[int, str]], actor: audit.Actor) -> None:
     """First (or next) stickers for these (id, plate) vehicles: one INSERT, one audit entry."""
     ids = [vehicle_id for vehicle_id, _plate in vehicles]
     last_generation = dict(
@@ -396,10 +425,12 @@ def _issue_batch(vehicles: list[tuple[int, str]]) -> None:
                 for (_vehicle_id, plate), row in zip(vehicles, rows, strict=True)
             ],
         },
+        actor=actor,
     )
 
 
-def issue_missing_stickers(vehicle_ids) -> int:
+@atomic()
+def issue_missing_stickers(vehicle_ids, *, actor: audit.Actor) -> int:
     """Issue first stickers to the eligible vehicles among these that have none; never
     reissues. Written in batches, each with one audit entry naming its stickers."""
     has_live = select(Sticker.vehicle_id).where(Sticker.revoked_at.is_(None))
@@ -414,8 +445,7 @@ def issue_missing_stickers(vehicle_ids) -> int:
         .order_by(Vehicle.id)
     ).all()
     for start in range(0, len(vehicles), ISSUE_BATCH):
-        _issue_batch([tuple(v) for v in vehicles[start : start + ISSUE_BATCH]])
-    commit()
+        _issue_batch([tuple(v) for v in vehicles[start : start + ISSUE_BATCH]], actor)
     return len(vehicles)
 
 
@@ -433,12 +463,12 @@ class NothingToPrint(ValueError):
     """The selection holds no vehicle that can carry a sticker."""
 
 
-def selected_vehicle_ids(selection: Selection, actor: User | None):
+def selected_vehicle_ids(selection: Selection, actor: audit.Actor):
     """The eligible (publicly marked, not disposed) vehicles of a selection, within scope."""
     query = select(Vehicle.id).where(
         Vehicle.publicly_marked.is_(True), Vehicle.status != Status.DISPOSED
     )
-    if actor is not None:
+    if actor.id is not None:
         query = query.where(in_fleet_scope(actor, Vehicle.unit_id))
     if selection.unit_id:
         unit = db.session.get(Unit, selection.unit_id)
@@ -487,13 +517,13 @@ def print_stickers(
     layout: str = DEFAULT_LAYOUT,
     start: int = 1,
     back: bool = False,
-    actor: User | None = None,
+    actor: audit.Actor,
 ) -> SheetResult:
     """Write the selection's sticker sheet as a PDF. Vehicles without a sticker get their
     first one; a live sticker is never reissued, and no token changes."""
     ids = selected_vehicle_ids(selection, actor)
     with atomic():
-        issue_missing_stickers(ids)
+        issue_missing_stickers(ids, actor=actor)
         result = write_sheet(
             out,
             _faces(ids),

@@ -93,9 +93,8 @@ def new_vehicle():
     del form.status
     if form.validate_on_submit():
         try:
-            vehicle = services.create_vehicle(**_vehicle_fields(form))
+            vehicle = services.create_vehicle(**_vehicle_fields(form), actor=current_user)
         except services.DuplicatePlate:
-            db.session.rollback()
             form.plate.errors.append(_("该车牌号已登记。"))
         else:
             flash(_("车辆 %(plate)s 已登记。", plate=vehicle.plate), "info")
@@ -112,12 +111,12 @@ def edit_vehicle(vehicle_id: int):
     form = _vehicle_form(vehicle)
     if form.validate_on_submit():
         try:
-            services.update_vehicle(vehicle, status=form.status.data, **_vehicle_fields(form))
+            services.update_vehicle(
+                vehicle, status=form.status.data, actor=current_user, **_vehicle_fields(form)
+            )
         except services.DuplicatePlate:
-            db.session.rollback()
             form.plate.errors.append(_("该车牌号已登记。"))
         except services.VehicleRetired:
-            db.session.rollback()
             flash(_("该车辆已处置，不能再修改。"), "error")
         else:
             flash(_("车辆信息已保存。"), "info")
@@ -141,7 +140,7 @@ def retire_vehicle(vehicle_id: int):
         flash(_("请填写处置原因。"), "error")
         return redirect(url_for("fleet.edit_vehicle", vehicle_id=vehicle.id))
     try:
-        services.retire_vehicle(vehicle, form.reason.data)
+        services.retire_vehicle(vehicle, form.reason.data, actor=current_user)
     except services.VehicleRetired:
         flash(_("该车辆已处置。"), "error")
         return redirect(url_for("fleet.vehicles"))
@@ -158,9 +157,10 @@ def import_vehicles():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            count = services.import_vehicles(upload.read(), current_user, upload.filename or "")
+            count = services.import_vehicles(
+                upload.read(), actor=current_user, filename=upload.filename or ""
+            )
         except services.ImportRejected as exc:
-            db.session.rollback()
             errors = exc.errors
             status = 422
         else:
@@ -182,7 +182,7 @@ def export_vehicles(fmt: str):
         return Response(_("不支持的导出格式。"), status=404)
     query = queries.vehicle_query(current_user, **_filters())
     data = services.export_vehicles(
-        db.session.execute(query.order_by(Vehicle.plate)).scalars(), fmt, current_user
+        db.session.execute(query.order_by(Vehicle.plate)).scalars(), fmt, actor=current_user
     )
     return spreadsheets.attachment(data, fmt, "vehicles")
 
@@ -197,15 +197,12 @@ def issue_sticker(vehicle_id: int):
     if not IssueStickerForm().validate_on_submit():
         abort(400)
     try:
-        services.issue_sticker(vehicle)
+        services.issue_sticker(vehicle, actor=current_user)
     except services.ConfidentialVehicle:
-        db.session.rollback()
         flash(_("涉密车辆不发放监督码。"), "error")
     except services.StickerAlreadyIssued:
-        db.session.rollback()
         flash(_("该车辆已有有效的监督码；如需更换请使用“补发”。"), "error")
     except services.VehicleRetired:
-        db.session.rollback()
         flash(_("已处置车辆不发放监督码。"), "error")
     else:
         flash(_("监督码已发放。"), "info")
@@ -221,9 +218,8 @@ def reissue_sticker(vehicle_id: int):
         flash(_("请填写补发原因。"), "error")
     else:
         try:
-            services.reissue_sticker(vehicle, form.reason.data)
+            services.reissue_sticker(vehicle, form.reason.data, actor=current_user)
         except (services.NoLiveSticker, services.ConfidentialVehicle, services.VehicleRetired):
-            db.session.rollback()
             flash(_("该车辆没有可补发的监督码。"), "error")
         else:
             flash(_("已补发新监督码，旧码已作废。请打印新码并替换车上的旧码。"), "info")

@@ -1,7 +1,9 @@
-"""Alembic environment: runs migrations on the app's engine (SQLite or PostgreSQL)."""
+"""Alembic environment: runs migrations on the app's engine (SQLite or PostgreSQL), as the
+schema's owner when VEHICLEWATCH_MIGRATION_DATABASE_URL names one."""
 
 import logging
 
+import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
@@ -11,11 +13,16 @@ target_db = current_app.extensions["migrate"].db
 
 
 def _engine():
+    # The schema's owner runs the migrations when the application has a role of its own.
+    owner_url = current_app.config.get("MIGRATION_DATABASE_URL")
+    if owner_url:
+        return sa.create_engine(owner_url, poolclass=sa.pool.NullPool)
     return target_db.engine
 
 
+engine = _engine()
 config.set_main_option(
-    "sqlalchemy.url", _engine().url.render_as_string(hide_password=False).replace("%", "%%")
+    "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
 )
 
 
@@ -39,7 +46,7 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty_revisions)
     conf_args.setdefault("render_as_batch", True)
-    with _engine().connect() as connection:
+    with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()

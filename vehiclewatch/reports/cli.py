@@ -3,7 +3,8 @@
 import click
 from flask.cli import AppGroup
 
-from .services import orphan_photos, remove_orphan_photos
+from .. import audit
+from .photostore import orphan_photos, remove_orphan_photos
 
 photos_cli = AppGroup("photos", help="Report photo files.")
 
@@ -16,6 +17,6 @@ def sweep_command(delete: bool) -> None:
     for name in names:
         click.echo(name)
     if delete and names:
-        click.echo(f"removed {remove_orphan_photos(names)} orphaned files")
+        click.echo(f"removed {remove_orphan_photos(names, actor=audit.SYSTEM)} orphaned files")
     else:
         click.echo(f"{len(names)} orphaned files")

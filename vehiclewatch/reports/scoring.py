@@ -181,3 +181,8 @@ def rescore_with_neighbours(report: Report) -> None:
     for other in db.session.identity_map.values():
         if isinstance(other, Report) and other.id in raised:
             db.session.expire(other, ["score", "score_details"])
+
+
+def score_parts(report: Report) -> dict[str, int]:
+    """The stored evidence and its points, as shown on the officer's page."""
+    return json.loads(report.score_details or "{}")

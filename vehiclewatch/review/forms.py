@@ -6,8 +6,8 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..formutil import choices
+from ..reports.forms import PlateReportForm
 from ..reports.states import FINDING_LABELS, METHOD_LABELS, OUTCOME_LABELS
-from ..scan.forms import PlateReportForm
 
 
 def _blank_first(labels):
@@ -20,7 +20,7 @@ def _choice(label, labels) -> SelectField:
 
 
 class ActionForm(FlaskForm):
-    """Every detail an action may need; reports.services.transition says which it needs."""
+    """Every detail an action may need; reports.workflow.transition says which it needs."""
 
     version = HiddenField(validators=[DataRequired()])
     assignee = SelectField(_l("承办人"), coerce=int, validate_choice=False, default=0)

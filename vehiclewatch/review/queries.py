@@ -12,7 +12,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from ..audit import AuditEntry
 from ..auth.models import Unit, User
 from ..auth.scope import in_case_scope, in_report_scope
-from ..campaigns.calendar import WorkingCalendar, load_calendar, overdue_cutoff
+from ..calendar.workdays import WorkingCalendar, load_calendar, overdue_cutoff
 from ..extensions import db
 from ..reports.models import Report, ReportEvent, ReportPhoto
 from ..reports.states import State
@@ -37,16 +37,6 @@ def report_or_404(user: User, report_id: int) -> Report:
     if report is None:
         abort(404)
     return report
-
-
-def handles(user: User, report: Report) -> bool:
-    """Whether the report is in the user's own case scope (not only readable)."""
-    return (
-        db.session.execute(
-            select(Report.id).where(Report.id == report.id, in_case_scope(user, Report.unit_id))
-        ).first()
-        is not None
-    )
 
 
 def photo_or_404(user: User, photo_id: int) -> ReportPhoto:

@@ -12,21 +12,21 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..auth.access import roles_required
-from ..auth.models import Role, User
-from ..auth.scope import in_case_scope, jurisdictions
+from ..auth.models import Role
+from ..auth.scope import jurisdictions
 from ..dispatch.queries import dispatch_evidence
-from ..extensions import db
 from ..fleet import spreadsheets
+from ..fleet.queries import vehicle_by_plate
 from ..formutil import choices
-from ..reports import services as reports
+from ..reports import filing, workflow
 from ..reports.models import CATEGORY_LABELS, SOURCE_LABELS, Source
+from ..reports.photostore import photo_dir
 from ..reports.protection import new_submission_id
-from ..reports.scoring import EVIDENCE_LABELS
-from ..reports.services import photo_dir
+from ..reports.scoring import EVIDENCE_LABELS, score_parts
 from ..reports.states import (
     FINDING_LABELS,
     METHOD_LABELS,
@@ -36,7 +36,6 @@ from ..reports.states import (
     Action,
     allowed_actions,
 )
-from ..scan.queries import vehicle_by_plate
 from ..timeutil import format_local
 from . import charts, queries
 from .forms import CHANNEL_LABELS, ActionForm, EntryForm
@@ -46,13 +45,14 @@ bp = Blueprint("review", __name__, url_prefix="/review")
 officers_only = roles_required(Role.OFFICER, Role.LEADER)
 
 FIELD_MESSAGES = {
-    "reason": _("请填写不予受理的理由。"),
-    "duplicate_of": _("请填写与之重复的举报编号（须在您的管辖范围内，且不是本件）。"),
-    "transferred_to": _("请填写转办单位。"),
-    "method": _("请选择核查方式。"),
-    "finding": _("请选择核查结论。"),
-    "outcome": _("请选择处理结果。"),
-    "reply": _("请填写给举报人的答复。"),
+    "assignee": _l("请从本单位的承办人中选择。"),
+    "reason": _l("请填写不予受理的理由。"),
+    "duplicate_of": _l("请填写与之重复的举报编号（须在您的管辖范围内，且不是本件）。"),
+    "transferred_to": _l("请填写转办单位。"),
+    "method": _l("请选择核查方式。"),
+    "finding": _l("请选择核查结论。"),
+    "outcome": _l("请选择处理结果。"),
+    "reply": _l("请填写给举报人的答复。"),
 }
 
 
@@ -96,38 +96,26 @@ def todo():
     )
 
 
-def _officers_of(user: User) -> list[User]:
-    return list(
-        db.session.execute(
-            select(User)
-            .where(
-                User.role.in_((Role.OFFICER, Role.LEADER)),
-                User.unit_id == user.unit_id,
-                User.active.is_(True),
-            )
-            .order_by(User.display_name)
-        ).scalars()
-    )
-
-
 def _render_report(report, *, form=None, contact=None, status=200):
     form = form or ActionForm(formdata=None, version=report.version)
     form.assignee.choices = choices([(0, _("我自己"))]) + choices(
-        (u.id, u.display_name) for u in _officers_of(current_user) if u.id != current_user.id
+        (u.id, u.display_name)
+        for u in workflow.assignable_officers(current_user)
+        if u.id != current_user.id
     )
     return render_template(
         "review/report.html",
         report=report,
         form=form,
         actions=allowed_actions(report.state, current_user.role)
-        if queries.handles(current_user, report)
+        if workflow.handles(current_user, report)
         else [],
         rules=TRANSITIONS,
         contact=contact,
         neighbours=queries.neighbours(current_user, report),
         viewers=queries.viewers(report),
         deadlines=queries.Deadlines(),
-        score_parts=reports.score_parts(report),
+        score_parts=score_parts(report),
         evidence_labels=EVIDENCE_LABELS,
         dispatch=dispatch_evidence(report.vehicle, report.seen_at, report.created_at)
         if report.vehicle
@@ -146,7 +134,7 @@ def _render_report(report, *, form=None, contact=None, status=200):
 @officers_only
 def report(report_id: int):
     found = queries.report_or_404(current_user, report_id)
-    reports.record_view(found, current_user)
+    workflow.record_view(found, current_user)
     return _render_report(found)
 
 
@@ -157,8 +145,8 @@ def reveal(report_id: int):
     if not found.real_name:
         abort(404)
     try:
-        name, phone = reports.reveal_contact(found, current_user)
-    except reports.NotPermitted:
+        name, phone = workflow.reveal_contact(found, current_user)
+    except workflow.NotPermitted:
         abort(403)
     return _render_report(found, contact={"name": name, "phone": phone})
 
@@ -168,44 +156,33 @@ def reveal(report_id: int):
 def acknowledge(report_id: int):
     found = queries.report_or_404(current_user, report_id)
     try:
-        reports.acknowledge(found, current_user)
-    except reports.IllegalTransition:
+        workflow.acknowledge(found, current_user)
+    except workflow.IllegalTransition:
         flash(_("该举报无需或已经告知受理情况。"), "error")
+    except workflow.NotPermitted:
+        abort(403)
     else:
         flash(_("已记录：已告知实名举报人受理情况。"), "info")
     return redirect(url_for("review.report", report_id=found.id))
 
 
 def _action_details(form: ActionForm) -> dict:
-    details = {
+    return {
+        "assignee": form.assignee.data or None,
         "reason": form.reason.data or "",
+        "duplicate_of": form.duplicate_of.data,
         "transferred_to": form.transferred_to.data or "",
         "method": form.method.data or "",
         "finding": form.finding.data or "",
         "outcome": form.outcome.data or "",
         "reply": form.reply.data or "",
     }
-    if form.duplicate_of.data:
-        original = db.session.execute(
-            select(reports.Report).where(
-                reports.Report.id == form.duplicate_of.data,
-                in_case_scope(current_user, reports.Report.unit_id),
-            )
-        ).scalar_one_or_none()
-        details["duplicate_of"] = original
-    if form.assignee.data:
-        assignee = db.session.get(User, form.assignee.data)
-        if assignee in _officers_of(current_user):
-            details["assignee"] = assignee
-    return details
 
 
 @bp.post("/reports/<int:report_id>/<action>")
 @officers_only
 def act(report_id: int, action: str):
     found = queries.report_or_404(current_user, report_id)
-    if not queries.handles(current_user, found):
-        abort(403)  # a cross-check team reads what it filed; the car's officers handle it
     try:
         action = Action(action)
     except ValueError:
@@ -216,7 +193,7 @@ def act(report_id: int, action: str):
     if not form.validate_on_submit():
         return _render_report(found, form=form, status=422)
     try:
-        reports.transition(
+        workflow.transition(
             found,
             action,
             current_user,
@@ -224,7 +201,7 @@ def act(report_id: int, action: str):
             note=form.note.data,
             **_action_details(form),
         )
-    except reports.IllegalTransition:
+    except workflow.IllegalTransition:
         flash(
             _(
                 "当前状态“%(state)s”下不能“%(action)s”。",
@@ -234,15 +211,14 @@ def act(report_id: int, action: str):
             "error",
         )
         return _render_report(found, form=form, status=409)
-    except reports.NotPermitted:
+    except workflow.NotPermitted:
         flash(_("您没有权限执行“%(action)s”。", action=TRANSITIONS[action].label), "error")
         return _render_report(found, form=form, status=403)
-    except reports.MissingInformation as exc:
+    except workflow.MissingInformation as exc:
         for name in exc.fields:
-            flash(FIELD_MESSAGES.get(name, name), "error")
+            flash(str(FIELD_MESSAGES.get(name, name)), "error")
         return _render_report(found, form=form, status=422)
-    except reports.StaleReport:
-        db.session.expire_all()
+    except workflow.StaleReport:
         found = queries.report_or_404(current_user, report_id)
         flash(
             _(
@@ -274,12 +250,12 @@ def enter():
         typed_plate=form.plate.data,
         note=str(CHANNEL_LABELS.get(form.channel.data, "")),
     )
-    entered, receipt = reports.file_report(new, form.submission_id.data, actor=current_user)
+    entered, receipt = filing.file_report(new, form.submission_id.data, actor=current_user)
     return render_template(
         "review/entered.html",
         report=entered,
         receipt=receipt,
-        visible=queries.handles(current_user, entered),
+        visible=workflow.handles(current_user, entered),
     )
 
 
@@ -339,7 +315,7 @@ def export(fmt: str):
         for r in queries.matching_reports(current_user, filters, queries.Deadlines())
     ]
     data = spreadsheets.write(fmt, EXPORT_HEADER, rows)
-    reports.record_export(len(rows), fmt, filters.as_args())
+    workflow.record_export(len(rows), fmt, filters.as_args(), actor=current_user)
     return spreadsheets.attachment(data, fmt, "reports")
 
 

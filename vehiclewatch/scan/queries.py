@@ -94,9 +94,3 @@ def live_sticker_by_code_or_plate(text: str) -> Sticker | None:
     except InvalidPlate:
         return None
     return db.session.execute(query.where(Vehicle.plate == plate)).scalar_one_or_none()
-
-
-def vehicle_by_plate(plate: str) -> Vehicle | None:
-    """Any registered vehicle with this plate, confidential ones included: a typed-plate
-    report still reaches the right officers, though the reporter is told nothing more."""
-    return db.session.execute(select(Vehicle).where(Vehicle.plate == plate)).scalar_one_or_none()

@@ -6,16 +6,19 @@ from datetime import datetime
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import audit
 from ..auth.access import public
 from ..extensions import limiter
 from ..fleet.models import Sticker
+from ..fleet.queries import vehicle_by_plate
 from ..fleet.sheets import EIGHT_RULES
-from ..reports import services as reports
+from ..reports import filing, workflow
+from ..reports.forms import PlateReportForm, ReportForm
 from ..reports.protection import new_submission_id
 from ..reports.states import OPEN_STATES, PUBLIC_LABELS, Action, State
 from ..timeutil import local_zone
 from . import queries
-from .forms import AddInformationForm, ObjectionForm, PlateReportForm, ReportForm, TrackForm
+from .forms import AddInformationForm, ObjectionForm, TrackForm
 
 bp = Blueprint("scan", __name__)
 
@@ -65,16 +68,16 @@ def _handle_report(form, sticker: Sticker | None):
     if form.website.data:
         abort(400)
     if form.validate_on_submit():
-        earlier = reports.existing_submission(form.submission_id.data)
+        earlier = filing.existing_submission(form.submission_id.data)
         photos = [] if earlier else form.processed_photos()
         if not form.photos.errors:
             if sticker is not None:
                 facts = {"vehicle": sticker.vehicle, "sticker": sticker}
             else:
                 plate = form.plate.data
-                facts = {"vehicle": queries.vehicle_by_plate(plate), "typed_plate": plate}
+                facts = {"vehicle": vehicle_by_plate(plate), "typed_plate": plate}
             new = form.new_report(photos, **facts)
-            report, receipt = reports.file_report(new, form.submission_id.data)
+            report, receipt = filing.file_report(new, form.submission_id.data, actor=audit.PUBLIC)
             return render_template("scan/receipt.html", report=report, receipt=receipt)
     photos_lost = bool(form.errors) and any(f.filename for f in request.files.getlist("photos"))
     return render_template(
@@ -112,7 +115,7 @@ def _status_page(report, *, message: str | None = None, add_form=None, objection
     receipt = request.form.get("receipt", "")
     add_form = add_form or AddInformationForm(formdata=None, receipt=receipt)
     objection_form = objection_form or ObjectionForm(formdata=None, receipt=receipt)
-    can_object = reports.can_object(report)
+    can_object = workflow.can_object(report)
     return render_template(
         "scan/status.html",
         report=report,
@@ -138,7 +141,7 @@ def track():
     form = TrackForm()
     if not form.validate_on_submit():
         return render_template("scan/track.html", form=form), (422 if form.errors else 200)
-    report = reports.find_by_receipt(form.receipt.data)
+    report = filing.find_by_receipt(form.receipt.data)
     if report is None:
         return _not_found(form)
     return _status_page(report)
@@ -149,7 +152,7 @@ def track():
 @tracking
 def add_information():
     form = AddInformationForm()
-    report = reports.find_by_receipt(form.receipt.data or "") if form.validate_on_submit() else None
+    report = filing.find_by_receipt(form.receipt.data or "") if form.validate_on_submit() else None
     if report is None:
         return _not_found(TrackForm(formdata=None))
     photos = form.processed_photos()
@@ -158,8 +161,8 @@ def add_information():
             form.text.errors = [_("请填写补充说明或选择照片。")]
         return _status_page(report, add_form=form), 422
     try:
-        reports.add_information(report, form.text.data or "", photos)
-    except reports.ReportClosed:
+        filing.add_information(report, form.text.data or "", photos)
+    except filing.ReportClosed:
         return _status_page(report, message=_("该举报已办理完毕，不能再补充。")), 409
     return _status_page(report, message=_("补充材料已收到。"))
 
@@ -169,14 +172,14 @@ def add_information():
 @tracking
 def object_to_reply():
     form = ObjectionForm()
-    report = reports.find_by_receipt(form.receipt.data or "") if form.receipt.data else None
+    report = filing.find_by_receipt(form.receipt.data or "") if form.receipt.data else None
     if report is None:
         return _not_found(TrackForm(formdata=None))
     if not form.validate_on_submit():
         return _status_page(report, objection_form=form), 422
     try:
-        reports.transition(report, Action.OBJECT, None, text=form.text.data)
-    except (reports.IllegalTransition, reports.ObjectionNotAllowed):
+        workflow.transition(report, Action.OBJECT, audit.PUBLIC, text=form.text.data)
+    except (workflow.IllegalTransition, workflow.ObjectionNotAllowed):
         return _status_page(
             report, message=_("该举报目前不能提出异议（异议只能在答复后 30 天内提出一次）。")
         ), 409

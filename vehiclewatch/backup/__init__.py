@@ -1,0 +1,1 @@
+"""Backup and restore: one archive of the database, the photos and a manifest."""
