@@ -19,11 +19,12 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 
+from vehiclewatch import audit
 from vehiclewatch.audit import AuditEntry
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.services import issue_sticker
 from vehiclewatch.reports.models import Report, ReportPhoto
-from vehiclewatch.reports.services import photo_dir
+from vehiclewatch.reports.photostore import photo_dir
 from vehiclewatch.timeutil import local_zone
 
 from .conftest import PASSWORD, POSTGRES_URL, AuthActions
@@ -86,7 +87,7 @@ class Seeded:
 def seeded(app, org, make_user, make_vehicle) -> Seeded:
     """Reports with photos, one with a real-name contact, and an officer who may see it."""
     cars = [make_vehicle(org["a-jy"], category="law_enforcement") for _ in range(2)]
-    tokens = [issue_sticker(car).token for car in cars]
+    tokens = [issue_sticker(car, actor=audit.SYSTEM).token for car in cars]
     make_user("officer", org["a"], username="officer-a", can_reveal_contact=True)
     receipts = []
     for n in range(3):
@@ -139,11 +140,15 @@ def assert_serves_the_same(source, target, seeded: Seeded) -> None:
     """Counts, photo checksums, a receipt look-up, a contact reveal and the audit log."""
     for model in (Report, ReportPhoto):
         assert count(target, model) == count(source, model)
-    # The source's newest audit entry records the backup itself, written after its snapshot.
-    assert count(target, AuditEntry) == count(source, AuditEntry) - 1
-    with source.app_context():
-        newest = db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
-        assert newest[0].action == "backup_created"
+    # The source's newest audit entry records the backup itself, written after its snapshot;
+    # the target's newest says it was restored from the archive's head.
+    assert count(target, AuditEntry) == count(source, AuditEntry)
+    for instance, action in ((source, "backup_created"), (target, "restored")):
+        with instance.app_context():
+            newest = db.session.execute(
+                sa.select(AuditEntry).order_by(AuditEntry.seq.desc())
+            ).first()
+            assert newest[0].action == action
     assert photo_checksums(target) == photo_checksums(source)
     tracked = target.test_client().post("/track", data={"receipt": seeded.receipts[1]})
     assert "已收到，待受理" in tracked.text
@@ -322,7 +327,6 @@ def test_damaged_archives_are_refused_before_anything_is_written(
 def test_keys_that_do_not_fit_are_named(app, seeded, fresh_instance, tmp_path):
     from cryptography.fernet import Fernet
 
-    app.config["AUDIT_KEY"] = "audit-key-of-the-old-instance-0123456789"
     archive = tmp_path / "nightly.tar"
     assert cli(app, "backup", archive, "--unencrypted").exit_code == 0
     target = fresh_instance(AUDIT_KEY=app.config["AUDIT_KEY"])

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from ..reports.photos import NAME_PATTERN, _fsync_dir, remove_photo_files, stored_names
-from ..reports.services import photo_dir
+from ..reports.photostore import photo_dir
 
 CHUNK = 1024 * 1024
 

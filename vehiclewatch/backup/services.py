@@ -18,7 +18,7 @@ from .. import audit
 from ..extensions import db
 from ..reports.photos import _fsync_dir
 from ..timeutil import utcnow
-from ..transaction import commit
+from ..transaction import atomic
 from . import archive, database, photos
 from .archive import MANIFEST, PHOTO_PREFIX, ArchiveError
 from .database import DatabaseError
@@ -150,18 +150,19 @@ def backup(path: Path, *, encrypted: bool = True) -> dict:
         if isinstance(exc, ArchiveError | DatabaseError):
             raise BackupError(str(exc)) from None
         raise
-    audit.record(
-        "backup_created",
-        object_type="backup",
-        object_id=path.name,
-        after={
-            "encrypted": manifest["encrypted"],
-            "audit_entries": manifest["audit_head"]["seq"],
-            "reports": manifest["tables"].get("report", 0),
-            "photos": len(manifest["photos"]),
-        },
-    )
-    commit()
+    with atomic():
+        audit.record(
+            "backup_created",
+            object_type="backup",
+            object_id=path.name,
+            after={
+                "encrypted": manifest["encrypted"],
+                "audit_entries": manifest["audit_head"]["seq"],
+                "reports": manifest["tables"].get("report", 0),
+                "photos": len(manifest["photos"]),
+            },
+            actor=audit.SYSTEM,
+        )
     return manifest
 
 
@@ -271,11 +272,8 @@ def _check_restored(manifest: dict) -> None:
 
 
 def _record_restored(manifest: dict) -> None:
-    """The audit log says from which head it was restored (where the audit log has it)."""
-    record_restored = getattr(audit, "record_restored", None)
-    if record_restored is not None:
-        record_restored(manifest["audit_head"]["seq"], manifest["audit_head"]["hash"])
-        commit()
+    """The audit log says from which head it was restored."""
+    audit.record_restored(manifest["audit_head"]["seq"], manifest["audit_head"]["hash"])
 
 
 def restore(path: Path, key_file: Path | None = None) -> dict:
