@@ -251,6 +251,7 @@ def measure(engine_name: str, app_url: str, reference_url: str, workdir: Path) -
         VEHICLEWATCH_INSTANCE_PATH=str(workdir / "instance"),
         VEHICLEWATCH_SECRET_KEY=secret,
         VEHICLEWATCH_RECEIPT_KEY=secrets.token_urlsafe(32),
+        VEHICLEWATCH_AUDIT_KEY=secrets.token_urlsafe(32),
         VEHICLEWATCH_CONTACT_KEYS=Fernet.generate_key().decode(),
         VEHICLEWATCH_RATELIMIT_ENABLED="false",
         VEHICLEWATCH_WTF_CSRF_ENABLED="false",
@@ -272,8 +273,13 @@ def measure(engine_name: str, app_url: str, reference_url: str, workdir: Path) -
     app, ref = f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{REFERENCE_PORT}"
     scan = f"{app}/v/{facts['tokens'][2]}"
     try:
-        _wait_for(f"{ref}/bare")
-        _wait_for(scan)
+        try:
+            _wait_for(f"{ref}/bare")
+            _wait_for(scan)
+        except RuntimeError as exc:
+            logs = sorted(workdir.glob("gunicorn-*.log"))
+            tails = "".join(log.read_text()[-2000:] for log in logs)
+            raise RuntimeError(f"{exc}\n{tails}") from None
         cookie = _login(app, "officer-city")
         # Local time, as the form's datetime-local field sends it.
         zone = ZoneInfo(env.get("VEHICLEWATCH_TIMEZONE", "Asia/Shanghai"))
@@ -397,16 +403,17 @@ TRIED = """### What was tried for the HTTP targets, and what was measured
 - Report POST, SQLite and PostgreSQL: it used to rescore every earlier report of the car
   within two hours (each with its trip-approval and sealing look-ups), so it slowed as
   reports piled up. Now only neighbours below the corroboration cap are raised, in one
-  bounded query and one UPDATE of their stored score (figures above: the statement count
-  does not grow). What remains per filing is fixed: the double-submit look-up, the holiday
+  bounded query and one UPDATE of their stored score: the statement count above does not
+  grow (the one more is the new report's own score UPDATE, which a report with no evidence
+  does not need). What remains per filing is fixed: the double-submit look-up, the holiday
   data for the round, the car lock, the INSERTs of report and timeline, the evidence
   look-ups (sealing, approvals, the unit's data), the score UPDATE of the new row and the
-  three statements of the audit chain; profiled in-process, filing was ~70 % of the
-  request, of which scoring ~35 %, the audit chain ~15 %. On SQLite every filing holds the
-  one write lock from its INSERT to its COMMIT (about a dozen statements), and concurrent
-  filings wait on it (busy_timeout), where the reference holds it for one INSERT. Reaching
-  0.5x needs a shorter write transaction (evidence read before the lock, the audit head
-  updated once) in reports/services.py and audit.py, which are being refactored on main.
+  audit chain's statements. Profiled in-process, filing was ~70 % of the request, of which
+  scoring ~35 % and the audit chain ~15 %. On SQLite every filing holds the one write lock
+  from its first INSERT to its COMMIT (about a dozen statements) and concurrent filings wait
+  for it (busy_timeout), where the reference holds it for one INSERT. Reaching 0.5x needs a
+  shorter write transaction (evidence read before the lock, one audit statement) in
+  reports/filing.py and audit.py, outside this change.
 - Scan page: the sticker, car, unit and today's sealing now come from one prebuilt Core
   query (it was two ORM queries with eager loading: building the statement cost as much as
   running it). Profiled in-process, what remains above the reference is the page itself:
