@@ -35,6 +35,7 @@ def _populate(database: Path) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import insert
 
+    from vehiclewatch import audit
     from vehiclewatch.auth.models import UnitKind
     from vehiclewatch.auth.services import create_unit
     from vehiclewatch.extensions import db
@@ -43,9 +44,11 @@ def _populate(database: Path) -> None:
     app = _app(database)
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
-        city = create_unit("city", "示例市", UnitKind.CITY, None)
+        city = create_unit("city", "示例市", UnitKind.CITY, None, actor=audit.SYSTEM)
         units = [
-            create_unit(f"d{n}", f"示例市第{n}局机关服务中心", UnitKind.DEPARTMENT, city)
+            create_unit(
+                f"d{n}", f"示例市第{n}局机关服务中心", UnitKind.DEPARTMENT, city, actor=audit.SYSTEM
+            )
             for n in range(20)
         ]
         rows = vehicle_rows(VEHICLES, [unit.id for unit in units], 1000)

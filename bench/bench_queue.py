@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 from helpers import vehicle_rows
 from sqlalchemy import insert, select, text
 
-from vehiclewatch import create_app
+from vehiclewatch import audit, create_app
 from vehiclewatch.auth.models import Role, Unit, UnitKind
 from vehiclewatch.auth.services import create_unit, create_user
 from vehiclewatch.extensions import db
@@ -32,11 +32,11 @@ STATES = ["submitted"] * 4 + ["accepted", "verifying", "concluded", "answered", 
 
 def _populate() -> list:
     rng = random.Random(7)
-    city = create_unit("city", "示例市", UnitKind.CITY, None)
+    city = create_unit("city", "示例市", UnitKind.CITY, None, actor=audit.SYSTEM)
     counties = []
     for n in range(COUNTIES):
-        county = create_unit(f"c{n}", f"县{n}", UnitKind.COUNTY, city)
-        create_unit(f"c{n}-d", f"县{n}部门", UnitKind.DEPARTMENT, county)
+        county = create_unit(f"c{n}", f"县{n}", UnitKind.COUNTY, city, actor=audit.SYSTEM)
+        create_unit(f"c{n}-d", f"县{n}部门", UnitKind.DEPARTMENT, county, actor=audit.SYSTEM)
         counties.append(county)
     departments = db.session.execute(select(Unit).where(Unit.kind == "department")).scalars().all()
     now = utcnow()
@@ -73,7 +73,9 @@ def _populate() -> list:
             batch = []
     if batch:
         db.session.execute(insert(Report), batch)
-    officer = create_user("bench-officer", "基准", Role.OFFICER, counties[3], "x" * 16)
+    officer = create_user(
+        "bench-officer", "基准", Role.OFFICER, counties[3], "x" * 16, actor=audit.SYSTEM
+    )
     db.session.commit()
     # A production database has planner statistics (and, on PostgreSQL, a visibility map for
     # index-only scans) from autovacuum; a fresh bulk load must gather them first.
