@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: demo test test-postgres lint format bench clean
+.PHONY: demo demo-reset test test-postgres lint format bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -19,18 +19,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-demo: $(VENV)/.installed  ## run the service with demo data on SQLite (instance/)
-	$(BIN)/vehiclewatch init
-	$(BIN)/vehiclewatch seed
-	@echo
-	@echo "  vehiclewatch demo on http://$(HOST):$(PORT)/"
-	@echo "    front page:   http://$(HOST):$(PORT)/"
-	@echo "    staff login:  http://$(HOST):$(PORT)/login"
-	@echo "  demo accounts (password demo-pass-2026):"
-	@echo "    admin (system admin), fleet-city / fleet-cg / fleet-ds (fleet admins),"
-	@echo "    officer-city / officer-cg / officer-ds (officers), leader-city / leader-cg (leaders)"
-	@echo
-	$(BIN)/vehiclewatch serve --dev --host $(HOST) --port $(PORT)
+demo: $(VENV)/.installed  ## run the service with demo data on SQLite (instance/); HOST=0.0.0.0 for phones
+	$(BIN)/vehiclewatch demo --host $(HOST) --port $(PORT)
+
+demo-reset: $(VENV)/.installed  ## delete the SQLite demo database, then run the demo afresh
+	$(BIN)/vehiclewatch demo --reset --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test  ## the whole suite (DATABASE_URL selects PostgreSQL)
 	@[ -x /usr/bin/chromium ] || echo "Chromium not found: browser tests in tests/e2e will be skipped (apt-get install chromium)"

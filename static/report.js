@@ -4,7 +4,9 @@
 (function () {
   "use strict";
   var button = document.getElementById("use-location");
-  if (!button || !navigator.geolocation) { return; }
+  // Browsers give a position only to a secure context (HTTPS, or this very machine): on
+  // plain HTTP over a LAN, as in the demo, the button would only ever fail.
+  if (!button || !navigator.geolocation || !window.isSecureContext) { return; }
   var status = document.getElementById("location-status");
   button.hidden = false;
   button.addEventListener("click", function () {

@@ -369,8 +369,8 @@ def test_write_photo_files_stores_both_copies_under_random_names(tmp_path):
     assert evidence_name != display_name
     assert (folder / evidence_name).read_bytes() == photo.evidence
     assert (folder / display_name).read_bytes() == photo.display
-    assert (folder.stat().st_mode & 0o777) == 0o700
-    assert ((folder / evidence_name).stat().st_mode & 0o777) == 0o600
+    assert (folder.stat().st_mode & 0o777) == 0o750
+    assert ((folder / evidence_name).stat().st_mode & 0o777) == 0o640
     assert photos.stored_names(folder) == {evidence_name, display_name}
 
     other = photos.write_photo_files(folder, photo)

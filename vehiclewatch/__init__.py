@@ -8,6 +8,7 @@ from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .clients import trust_proxies
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -24,14 +25,19 @@ def asset_dir(name: str) -> Path:
     return Path(sys.prefix) / "share" / "vehiclewatch" / name
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """The application. Its instance folder (the SQLite database, photos) is `instance_path`,
+    else VEHICLEWATCH_INSTANCE_PATH, else ./instance."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("VEHICLEWATCH_INSTANCE_PATH") or str(Path.cwd() / "instance"),
+        instance_path=instance_path
+        or os.environ.get("VEHICLEWATCH_INSTANCE_PATH")
+        or str(Path.cwd() / "instance"),
         template_folder=str(asset_dir("templates")),
         static_folder=str(asset_dir("static")),
     )
     load_config(app, test_config)
+    trust_proxies(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
@@ -105,6 +111,7 @@ def _register_cli(app: Flask) -> None:
     from .backup.cli import backup_command, restore_command
     from .campaigns.cli import spot_check_cli
     from .cli import init_command, serve_command
+    from .demo import demo_command
     from .fleet.cli import (
         export_vehicles_command,
         import_vehicles_command,
@@ -118,6 +125,7 @@ def _register_cli(app: Flask) -> None:
         backup_command,
         restore_command,
         create_user_command,
+        demo_command,
         init_command,
         serve_command,
         export_vehicles_command,

@@ -56,6 +56,23 @@ def _restrict_application_role() -> None:
 ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
+def run_development_server(host: str, port: int, *, debugger: bool) -> None:
+    """Werkzeug's reloading server with debug on; the interactive debugger only if asked
+    (never when other machines can reach it)."""
+    # Flask's app.run() refuses to run inside a CLI command; werkzeug's server does.
+    from werkzeug.serving import WSGIRequestHandler, run_simple
+
+    class NoAddressHandler(WSGIRequestHandler):
+        def address_string(self) -> str:
+            return "-"  # the development server's log keeps no client address either
+
+    app = current_app._get_current_object()
+    app.debug = True
+    run_simple(
+        host, port, app, use_reloader=True, use_debugger=debugger, request_handler=NoAddressHandler
+    )
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -65,18 +82,7 @@ ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the application: gunicorn in production mode unless --dev."""
     if dev:
-        # Flask's app.run() refuses to run inside a CLI command; werkzeug's server does.
-        from werkzeug.serving import WSGIRequestHandler, run_simple
-
-        class NoAddressHandler(WSGIRequestHandler):
-            def address_string(self) -> str:
-                return "-"  # the development server's log keeps no client address either
-
-        app = current_app._get_current_object()
-        app.debug = True
-        run_simple(
-            host, port, app, use_reloader=True, use_debugger=True, request_handler=NoAddressHandler
-        )
+        run_development_server(host, port, debugger=True)
         return
     try:
         check_production(current_app)

@@ -45,7 +45,22 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
+    # Over HTTPS Flask-WTF would demand a same-site Referer, which our pages never send
+    # (Referrer-Policy: no-referrer, so a sticker token cannot leak); the form's CSRF token
+    # and SameSite cookies do the work.
+    WTF_CSRF_SSL_STRICT = False
     RATELIMIT_STORAGE_URI = "memory://"
+    # Proxy hops whose X-Forwarded-For/-Proto/-Host are believed; 0 ignores those headers.
+    TRUSTED_PROXIES = 0
+    # Per client address (an IPv6 /64), generous because carrier-grade NAT puts many phones
+    # behind one address; see README "Limits".
+    REPORT_RATE_LIMIT = "30/hour;200/day"
+    SCAN_RATE_LIMIT = "300/minute"
+    TRACK_RATE_LIMIT = "60/minute"
+    # Reports of one car within an hour past which new ones are marked as a burst.
+    CAR_BURST_PER_HOUR = 10
+    # When set (e.g. "/_photos/"), photos are handed to nginx with X-Accel-Redirect.
+    PHOTO_ACCEL_PREFIX = None
     RATELIMIT_HEADERS_ENABLED = False
 
 

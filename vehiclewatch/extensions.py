@@ -4,7 +4,6 @@ import sqlite3
 
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -12,6 +11,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+from .clients import client_key
 
 
 class Base(DeclarativeBase):
@@ -33,7 +34,7 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 # Rate-limit keys live only in the limiter's store (memory, or Redis when configured).
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = Limiter(key_func=client_key, default_limits=[])
 
 
 @event.listens_for(Engine, "connect")

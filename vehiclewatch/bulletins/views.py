@@ -93,7 +93,7 @@ def new(round_key: str):
         abort(400)
     try:
         bulletin = services.create_draft(round_key, current_user.unit.jurisdiction, current_user)
-    except services.NoSuchRound:
+    except services.UnknownRound:
         abort(404)
     except services.BulletinExists as exc:
         flash(_("本轮通报已经起草，请在此继续编辑。"), "warning")

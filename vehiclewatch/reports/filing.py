@@ -15,6 +15,7 @@ from ..fleet.models import Sticker, Vehicle
 from ..timeutil import local_zone
 from ..transaction import atomic
 from . import protection
+from .bursts import mark_burst
 from .models import Category, Report, ReportEvent, Source
 from .photos import ProcessedPhoto
 from .photostore import discard_files, store_photos
@@ -116,6 +117,7 @@ def _insert_report(new: NewReport, submission_id, receipt, photo_rows, actor) ->
         photos=photo_rows,
         round_start=_round_start(new.seen_at),
     )
+    mark_burst(report)
     db.session.add(report)
     db.session.flush()
     db.session.add(

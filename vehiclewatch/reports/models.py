@@ -97,8 +97,11 @@ class Report(db.Model):
     score_details: Mapped[str] = mapped_column(Text, default="{}")
     # Any hard evidence of misuse (plate mismatch, sealed car, no covering dispatch, 补录).
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Filed while the car had many reports within the hour (reports.bursts): kept and shown
+    # as a group, without corroboration either way.
+    burst: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    # Officer-side facts, set only through reports.services.transition().
+    # Officer-side facts, set only through reports.workflow.transition().
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     method: Mapped[str | None] = mapped_column(String(30))
     finding: Mapped[str | None] = mapped_column(String(30))

@@ -329,13 +329,15 @@ def write_photo_files(folder: Path, photo: ProcessedPhoto) -> tuple[str, str]:
     the caller commits the row that names them. Returns (evidence_name, display_name)."""
     folder = Path(folder)
     created = not folder.is_dir()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Private to the service's user and group; the group lets the web server send a photo
+    # (X-Accel-Redirect) without any worker streaming it.
+    folder.mkdir(mode=0o750, parents=True, exist_ok=True)
     written: list[str] = []
     try:
         for content in (photo.evidence, photo.display):
             name = secrets.token_hex(16) + ".jpg"
             # O_EXCL: a name is never reused, so a stored photo is never overwritten.
-            fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
             written.append(name)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)

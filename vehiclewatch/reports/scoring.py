@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, select, union_all, update
 from ..dispatch.queries import dispatch_evidence
 from ..extensions import db
 from ..timeutil import utcnow
+from .bursts import same_car
 from .models import Report
 
 POINTS = {
@@ -37,13 +38,14 @@ CORROBORATION_WINDOW = timedelta(hours=2)
 MAX_CORROBORATING = 3
 
 
-def _same_car(report: Report):
-    """The condition for the other reports of the same car, or None when it is unknown."""
-    if report.vehicle_id is not None:
-        return Report.vehicle_id == report.vehicle_id
-    if report.typed_plate:
-        return Report.typed_plate == report.typed_plate
-    return None
+def _others(report: Report):
+    """The condition for the reports that corroborate this one (same car, not itself, not a
+    burst), or None when none can: the car is unknown, or this report is a burst. Reports of
+    a burst neither give nor get corroboration: a flood must not raise or bury anything."""
+    car = same_car(report)
+    if car is None or report.burst:
+        return None
+    return and_(car, Report.id != report.id, Report.burst.is_(False))
 
 
 def _window(report: Report):
@@ -54,10 +56,10 @@ def _window(report: Report):
 
 def corroboration_count(report: Report) -> int:
     """How many other reports corroborate this one, counted only up to the cap."""
-    same_car = _same_car(report)
-    if same_car is None:
+    others = _others(report)
+    if others is None:
         return 0
-    capped = select(Report.id).where(same_car, Report.id != report.id, _window(report))
+    capped = select(Report.id).where(others, _window(report))
     return len(db.session.execute(capped.limit(MAX_CORROBORATING)).all())
 
 
@@ -124,13 +126,12 @@ def _neighbours_that_count(report: Report) -> list[tuple[int, str | None]]:
     two hours of each other, so when there are more than MAX_CORROBORATING of them each
     already counts MAX_CORROBORATING others and none can change; the same holds after it.
     So each side is read with a limit, and the query does not grow with the neighbours."""
-    same_car = _same_car(report)
-    if same_car is None:
+    others = _others(report)
+    if others is None:
         return []
     if report.vehicle_id is None:
         # Reports of a registered car count each other by car, not by the typed plate.
-        same_car = and_(same_car, Report.vehicle_id.is_(None))
-    others = and_(same_car, Report.id != report.id)
+        others = and_(others, Report.vehicle_id.is_(None))
     side = MAX_CORROBORATING + 1
     before = (
         select(Report.id, Report.score_details)

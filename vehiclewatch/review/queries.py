@@ -58,6 +58,7 @@ class QueueFilters:
     unit_id: int | None = None
     has_photos: bool = False
     flagged: bool = False
+    burst: bool = False
     overdue: bool = False
     mine: bool = False
     round_key: str = ""
@@ -71,6 +72,7 @@ class QueueFilters:
             unit_id=args.get("unit", type=int),
             has_photos=args.get("photos") == "1",
             flagged=args.get("flagged") == "1",
+            burst=args.get("burst") == "1",
             overdue=args.get("overdue") == "1",
             mine=args.get("mine") == "1",
             round_key=args.get("round", ""),
@@ -84,6 +86,7 @@ class QueueFilters:
             "unit": self.unit_id or "",
             "photos": "1" if self.has_photos else "",
             "flagged": "1" if self.flagged else "",
+            "burst": "1" if self.burst else "",
             "overdue": "1" if self.overdue else "",
             "mine": "1" if self.mine else "",
             "round": self.round_key,
@@ -161,6 +164,8 @@ def _filtered(user: User, filters: QueueFilters, deadlines: Deadlines, *, with_s
         conditions.append(exists().where(ReportPhoto.report_id == Report.id))
     if filters.flagged:
         conditions.append(Report.flagged.is_(True))
+    if filters.burst:
+        conditions.append(Report.burst.is_(True))
     if filters.overdue:
         conditions.append(overdue_clause(deadlines))
     if filters.mine:

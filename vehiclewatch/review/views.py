@@ -4,6 +4,7 @@ calls and letters, the dashboard, exports and photos."""
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -23,6 +24,7 @@ from ..fleet import spreadsheets
 from ..fleet.queries import vehicle_by_plate
 from ..formutil import choices
 from ..reports import filing, workflow
+from ..reports.accel import accel_redirect
 from ..reports.models import CATEGORY_LABELS, SOURCE_LABELS, Source
 from ..reports.photostore import photo_dir
 from ..reports.protection import new_submission_id
@@ -327,10 +329,13 @@ def photo(photo_id: int, kind: str):
     names = {"evidence": record.evidence_name, "display": record.display_name}
     if kind not in names:
         abort(404)
+    download_name = f"report-{record.report_id}-photo-{record.id}-{kind}.jpg"
+    if current_app.config["PHOTO_ACCEL_PREFIX"]:
+        return accel_redirect(names[kind], download_name)
     return send_file(
         photo_dir() / names[kind],
         mimetype="image/jpeg",
         as_attachment=False,
-        download_name=f"report-{record.report_id}-photo-{record.id}-{kind}.jpg",
+        download_name=download_name,
         max_age=0,
     )
