@@ -131,7 +131,7 @@ def _process(data: bytes, max_pixels: int, max_jpeg_pixels: int) -> ProcessedPho
     try:
         scaled = None
         if source_format == "JPEG":
-            scaled = decode_scaled(data, im.size, im.mode, DRAFT_MIN_EDGE)
+            scaled = decode_scaled(data, im.size, im.mode, EVIDENCE_EDGE, DRAFT_MIN_EDGE)
         if scaled is not None:
             im = scaled
         else:
