@@ -61,8 +61,8 @@ def _child(database: str, out: str) -> None:
     import resource
 
     from vehiclewatch import audit
-    from vehiclewatch.fleet.fonts import cjk_font
     from vehiclewatch.fleet.services import Selection, print_stickers
+    from vehiclewatch.fonts import cjk_font
 
     app = _app(Path(database))
     with app.app_context():

@@ -1,11 +1,16 @@
 """Fixtures: a migrated database per test (SQLite, or PostgreSQL via DATABASE_URL), the app,
 clients, and small factories that return what they create."""
 
+import io
 import itertools
 import os
+import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -238,3 +243,80 @@ def make_report(app):
         )
 
     return factory
+
+
+@pytest.fixture
+def car(org, make_vehicle):
+    """A publicly marked car of 甲县教育局 with its sticker."""
+    from vehiclewatch.fleet.services import issue_sticker
+
+    vehicle = make_vehicle(org["a-jy"], plate="藏B·12345", category="law_enforcement")
+    issue_sticker(vehicle, actor=audit.SYSTEM)
+    return vehicle
+
+
+def receipt_on(page: str) -> str:
+    """The receipt code shown once on the page after filing (its groups are marked up)."""
+    inner = re.search(r'<p class="receipt" id="receipt">(.*?)</p>', page).group(1)
+    return re.sub(r"<[^>]+>", "", inner)
+
+
+@contextmanager
+def fresh_database(folder) -> Iterator[str]:
+    """An empty database for one app of a test: SQLite in the folder, or (the suite's
+    PostgreSQL pass) a new database on the server, dropped afterwards. Yields its URL."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{folder}/vehiclewatch.sqlite3"
+        return
+    url, admin = _pg_admin_engine()
+    name = f"vw_fresh_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def spring(app):
+    """春节 2026: 15 to 23 February, with Saturdays 14 and 28 February worked (调休)."""
+    from vehiclewatch.calendar.services import add_holiday_period
+
+    return add_holiday_period(
+        "春节",
+        date(2026, 2, 15),
+        date(2026, 2, 23),
+        "national",
+        [date(2026, 2, 14), date(2026, 2, 28)],
+        actor=audit.SYSTEM,
+    )
+
+
+@pytest.fixture
+def new_year_2026(spring):
+    """春节 and 藏历新年 2026, which overlap and end a day apart (local holidays count as
+    much as national ones)."""
+    from vehiclewatch.calendar.services import add_holiday_period
+
+    add_holiday_period(
+        "藏历新年", date(2026, 2, 18), date(2026, 2, 24), "local", [], actor=audit.SYSTEM
+    )
+
+
+def count_rows(model) -> int:
+    return db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
+
+
+def upload(client, url: str, data: bytes, name: str = "data.csv"):
+    """Post a file as an import form does."""
+    return client.post(
+        url, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
+
+
+def form_version(page: str) -> str:
+    """The version a page's form carries (the optimistic lock a stale page is caught by)."""
+    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)

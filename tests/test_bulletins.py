@@ -23,6 +23,8 @@ from vehiclewatch.fleet.services import issue_sticker
 from vehiclewatch.reports.workflow import transition
 from vehiclewatch.timeutil import to_local, utcnow
 
+from .conftest import form_version
+
 SEEN = timedelta(hours=1)
 
 
@@ -279,10 +281,6 @@ def test_a_draft_follows_new_reports(round_reports, round_key, staff, org, make_
     assert bulletin_figures(bulletin).received == before + 1
 
 
-def _version(page: str) -> str:
-    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
-
-
 def test_only_a_leader_of_the_issuing_jurisdiction_approves(
     round_reports, round_key, org, login_as
 ):
@@ -300,7 +298,7 @@ def test_only_a_leader_of_the_issuing_jurisdiction_approves(
     page = leader.get(f"/review/bulletins/{bulletin.id}").get_data(as_text=True)
     assert "审定通报" in page
     response = leader.post(
-        f"/review/bulletins/{bulletin.id}/approve", data={"version": _version(page)}
+        f"/review/bulletins/{bulletin.id}/approve", data={"version": form_version(page)}
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -323,7 +321,7 @@ def test_editing_cases_through_the_page(round_reports, round_key, org, login_as)
     page = officer.get(f"/review/bulletins/{bulletin.id}").get_data(as_text=True)
     assert "甲县教育局" in page and "新增典型问题" in page
     first, second = (c.snapshot() | {"id": c.source_report_id} for c in bulletin.cases[:2])
-    data = {"version": _version(page), "title": "关于第一周的通报"}
+    data = {"version": form_version(page), "title": "关于第一周的通报"}
     for i, case in enumerate((first, second)):
         data |= {
             f"cases-{i}-unit_name": case["unit_name"],
@@ -364,7 +362,7 @@ def test_editing_cases_through_the_page(round_reports, round_key, org, login_as)
     response = officer.post(
         f"/review/bulletins/{bulletin.id}",
         data={
-            "version": _version(page),
+            "version": form_version(page),
             "title": "x",
             "cases-0-unit_name": "甲县教育局",
             "cases-0-occurred_on": first["occurred_on"],
@@ -418,7 +416,7 @@ def test_pdf_with_the_builtin_font(round_reports, round_key, staff, org):
     """Without a TrueType CJK font the PDF falls back to STSong-Light, still as real text."""
     from vehiclewatch.bulletins.pdf import bulletin_pdf
     from vehiclewatch.bulletins.queries import bulletin_figures
-    from vehiclewatch.fleet.fonts import cjk_font
+    from vehiclewatch.fonts import cjk_font
 
     bulletin = services.create_draft(round_key, org["a"], staff["a-officer"])
     font = cjk_font("/nonexistent/font.ttc", search_system=False)

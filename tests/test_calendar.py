@@ -5,27 +5,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from vehiclewatch import audit
-from vehiclewatch.calendar.services import add_holiday_period
 from vehiclewatch.calendar.workdays import WorkingCalendar, load_calendar, overdue_cutoff
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
-def calendar(app):
-    add_holiday_period(
-        "春节",
-        date(2026, 2, 15),
-        date(2026, 2, 23),
-        "national",
-        [date(2026, 2, 14), date(2026, 2, 28)],
-        actor=audit.SYSTEM,
-    )
-    # Overlaps 春节 and runs one day longer: local holidays count as much as national ones.
-    add_holiday_period(
-        "藏历新年", date(2026, 2, 18), date(2026, 2, 24), "local", [], actor=audit.SYSTEM
-    )
+def calendar(new_year_2026):
     return load_calendar()
 
 

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from vehiclewatch import audit
 from vehiclewatch.calendar.models import HolidayPeriod
 from vehiclewatch.calendar.rounds import build_campaigns, load_campaigns, round_for
-from vehiclewatch.calendar.services import add_holiday_period
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.services import issue_sticker
 from vehiclewatch.reports.models import Report
@@ -60,18 +59,7 @@ def test_rounds_are_calendar_weeks_clipped_to_the_campaign():
 
 
 @pytest.fixture
-def spring(app):
-    add_holiday_period(
-        "春节",
-        date(2026, 2, 15),
-        date(2026, 2, 23),
-        "national",
-        [date(2026, 2, 14)],
-        actor=audit.SYSTEM,
-    )
-    add_holiday_period(
-        "藏历新年", date(2026, 2, 18), date(2026, 2, 24), "local", [], actor=audit.SYSTEM
-    )
+def campaigns_2026(new_year_2026):
     return load_campaigns()
 
 
@@ -86,12 +74,14 @@ def spring(app):
         (datetime(2026, 3, 4, 0, 0), None),  # the day after
     ],
 )
-def test_round_assignment_at_the_edges(spring, local, expected):
-    found = round_for(local.date(), spring)
+def test_round_assignment_at_the_edges(campaigns_2026, local, expected):
+    found = round_for(local.date(), campaigns_2026)
     assert (found.start if found else None) == expected
 
 
-def test_reports_are_linked_to_their_round_by_local_seen_at(spring, org, make_vehicle, make_report):
+def test_reports_are_linked_to_their_round_by_local_seen_at(
+    campaigns_2026, org, make_vehicle, make_report
+):
     car = make_vehicle(org["a-jy"])
     issue_sticker(car, actor=audit.SYSTEM)
     # 2026-02-15 16:30 UTC is Monday 00:30 in Shanghai: the round of 2-16, not 2-9.

@@ -25,6 +25,8 @@ from vehiclewatch.extensions import db
 from vehiclewatch.fleet.services import issue_sticker
 from vehiclewatch.reports.scoring import score_parts
 
+from .conftest import upload
+
 ZONE = ZoneInfo("Asia/Shanghai")
 TRIP_HEADER = "车牌号,事由,目的地,开始时间,结束时间,驾驶员,审批人,应急\n"
 SEALING_HEADER = "车牌号,节假日,年份,停放地点,钥匙保管人,免于封存,免封原因,免封批准人\n"
@@ -34,13 +36,6 @@ DISPATCH_KEYS = {"sealed", "no_dispatch_cover", "late_dispatch"}
 def local(day: int, hour: int, minute: int = 0) -> datetime:
     """A moment in February 2026, local time, as UTC."""
     return datetime(2026, 2, day, hour, minute, tzinfo=ZONE).astimezone(UTC)
-
-
-@pytest.fixture
-def spring(app):
-    return add_holiday_period(
-        "春节", date(2026, 2, 15), date(2026, 2, 23), "national", [], actor=audit.SYSTEM
-    )
 
 
 @pytest.fixture
@@ -62,12 +57,6 @@ def _trip(vehicle, start, end, purpose="下乡检查", **kwargs):
         end_at=end,
         approver="王局长",
         **{"actor": audit.SYSTEM, **kwargs},
-    )
-
-
-def _upload(client, url: str, data: bytes, name: str = "data.csv"):
-    return client.post(
-        url, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
     )
 
 
@@ -195,7 +184,7 @@ def test_sealing_import_raises_an_existing_reports_score(org, spring, car, make_
     assert report.flagged is False
     admin, _ = login_as("fleet_admin", org["a"])
     text = SEALING_HEADER + "藏A11111,春节,2026,机关大院,张三,否,,\n"
-    response = _upload(admin, "/fleet/sealing/import", text.encode("utf-8-sig"))
+    response = upload(admin, "/fleet/sealing/import", text.encode("utf-8-sig"))
     assert response.status_code == 302, response.get_data(as_text=True)
     db.session.refresh(report)
     assert report.score == before + 40
@@ -213,7 +202,7 @@ def test_trip_import_rechecks_the_whole_unit(org, car, make_vehicle, make_report
     assert report.flagged is False
     admin, _ = login_as("fleet_admin", org["a"])
     text = TRIP_HEADER + "藏A·22222,开会,市委,2026-02-16 08:00,2026-02-16 18:00,赵,钱,否\n"
-    assert _upload(admin, "/fleet/trips/import", text.encode("gb18030")).status_code == 302
+    assert upload(admin, "/fleet/trips/import", text.encode("gb18030")).status_code == 302
     db.session.refresh(report)
     assert score_parts(report) == {"no_dispatch_cover": 30} and report.flagged is True
     approval = db.session.execute(select(TripApproval)).scalar_one()
@@ -232,7 +221,7 @@ def test_import_is_all_or_nothing_and_names_each_bad_row(org, car, login_as):
         + "藏A99999,开会,市委,2026-02-16 08:00,2026-02-16 18:00,赵,钱,否\n"  # 4: unknown car
         + "藏A11111,,市委,明天上午,2026-02-16 18:00,赵,钱,也许\n"  # 5: four problems
     )
-    response = _upload(admin, "/fleet/trips/import", text.encode("utf-8"))
+    response = upload(admin, "/fleet/trips/import", text.encode("utf-8"))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "没有导入任何记录" in page
@@ -257,7 +246,7 @@ def test_sealing_import_checks_holidays_exemptions_and_duplicates(
         + "藏A22222,春节,2026,大院,张三,是,,\n"  # 5: exemption without reason
         + "藏A33333,春节,2026,大院,张三,否,,\n"  # 6: already registered
     )
-    response = _upload(admin, "/fleet/sealing/import", text.encode("utf-8"))
+    response = upload(admin, "/fleet/sealing/import", text.encode("utf-8"))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "第 3 行" in page and "与第 2 行重复" in page
@@ -286,7 +275,7 @@ def test_xlsx_import_takes_excel_date_times(org, car, login_as):
     )
     out = io.BytesIO()
     book.save(out)
-    assert _upload(admin, "/fleet/trips/import", out.getvalue(), "t.xlsx").status_code == 302
+    assert upload(admin, "/fleet/trips/import", out.getvalue(), "t.xlsx").status_code == 302
     approval = db.session.execute(select(TripApproval)).scalar_one()
     assert approval.start_at == local(16, 9, 30) and approval.emergency is True
     assert approval.entered_by_id is not None and approval.entered_at is not None
@@ -356,7 +345,7 @@ def test_county_admin_cannot_touch_another_countys_cars(org, spring, make_vehicl
     assert "不在您的管理范围内" in response.get_data(as_text=True)
 
     text = SEALING_HEADER + "藏B22222,春节,2026,大院,张三,否,,\n"
-    response = _upload(admin, "/fleet/sealing/import", text.encode("utf-8"))
+    response = upload(admin, "/fleet/sealing/import", text.encode("utf-8"))
     assert response.status_code == 422
     assert "第 2 行" in response.get_data(as_text=True)
     assert db.session.execute(select(func.count(Sealing.id))).scalar_one() == 1

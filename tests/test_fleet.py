@@ -5,12 +5,14 @@ import io
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from vehiclewatch.audit import AuditEntry
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.models import Vehicle
 from vehiclewatch.fleet.plates import InvalidPlate, normalise_plate
+
+from .conftest import count_rows, upload
 
 HEADER = "车牌号,单位编码,编制类别,品牌型号,颜色,状态,公开标识\n"
 
@@ -37,10 +39,6 @@ def test_plate_normalisation(typed, canonical):
 def test_bad_plates_are_refused(typed):
     with pytest.raises(InvalidPlate):
         normalise_plate(typed)
-
-
-def _count() -> int:
-    return db.session.execute(select(func.count()).select_from(Vehicle)).scalar_one()
 
 
 def test_fleet_admin_adds_edits_and_retires_a_vehicle(org, login_as):
@@ -93,7 +91,7 @@ def test_duplicate_plate_and_bad_plate_keep_the_form(org, login_as, make_vehicle
     assert "该车牌号已登记" in page and 'value="蓝色"' in page
     response = client.post("/fleet/vehicles/new", data=data | {"plate": "123"})
     assert "车牌号格式不正确" in response.get_data(as_text=True)
-    assert _count() == 1
+    assert count_rows(Vehicle) == 1
 
 
 def test_fleet_admin_of_county_a_never_sees_county_b(org, login_as, make_vehicle):
@@ -132,18 +130,10 @@ def test_city_fleet_admin_sees_the_whole_tree(org, login_as, make_vehicle):
     assert "藏B·22222" in listing and "藏C·33333" in listing
 
 
-def _upload(client, data: bytes, name: str):
-    return client.post(
-        "/fleet/vehicles/import",
-        data={"file": (io.BytesIO(data), name)},
-        content_type="multipart/form-data",
-    )
-
-
 def test_import_csv_with_bom(org, login_as):
     client, _ = login_as("fleet_admin", org["city"])
     text = HEADER + "藏B12345,a-jy,执法执勤用车,红旗 H5,黑色,在用,是\n藏bd12345,a,other,,,,否\n"
-    response = _upload(client, text.encode("utf-8-sig"), "v.csv")
+    response = upload(client, "/fleet/vehicles/import", text.encode("utf-8-sig"), "v.csv")
     assert response.status_code == 302
     plates = set(db.session.execute(select(Vehicle.plate)).scalars())
     assert plates == {"藏B·12345", "藏B·D12345"}
@@ -154,7 +144,9 @@ def test_import_csv_with_bom(org, login_as):
 def test_import_gb18030_csv(org, login_as):
     client, _ = login_as("fleet_admin", org["city"])
     text = HEADER + "藏B·54321,a-jy,应急保障用车,比亚迪 汉,白色,维修,是\n"
-    assert _upload(client, text.encode("gb18030"), "v.csv").status_code == 302
+    assert (
+        upload(client, "/fleet/vehicles/import", text.encode("gb18030"), "v.csv").status_code == 302
+    )
     vehicle = db.session.execute(select(Vehicle)).scalar_one()
     assert vehicle.brand_model == "比亚迪 汉" and vehicle.status == "repair"
 
@@ -167,7 +159,7 @@ def test_import_xlsx(org, login_as):
     sheet.append(["藏C·88888", "b-jy", "特种专业技术用车", "五菱", "银色", "在用", "是"])
     out = io.BytesIO()
     book.save(out)
-    assert _upload(client, out.getvalue(), "v.xlsx").status_code == 302
+    assert upload(client, "/fleet/vehicles/import", out.getvalue(), "v.xlsx").status_code == 302
     assert db.session.execute(select(Vehicle.plate)).scalar_one() == "藏C·88888"
 
 
@@ -182,7 +174,7 @@ def test_one_bad_row_imports_nothing_and_names_each_bad_row(org, login_as, make_
         + "藏B·10001,a-jy,飞行器,,,,\n"  # line 5: duplicate in file + bad category
         + "藏B·99999,a-jy,其他按规定配备用车,,,,\n"  # line 6: already registered
     )
-    response = _upload(client, text.encode("utf-8"), "v.csv")
+    response = upload(client, "/fleet/vehicles/import", text.encode("utf-8"), "v.csv")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "没有导入任何记录" in page
@@ -191,23 +183,23 @@ def test_one_bad_row_imports_nothing_and_names_each_bad_row(org, login_as, make_
     assert "第 5 行" in page and "与第 2 行重复" in page and "飞行器" in page
     assert "第 6 行" in page and "已登记" in page
     assert "第 2 行：" not in page
-    assert _count() == 1
+    assert count_rows(Vehicle) == 1
 
 
 def test_fleet_admin_cannot_import_into_another_county(org, login_as):
     client, _ = login_as("fleet_admin", org["a"])
     text = HEADER + "藏C·10001,b-jy,执法执勤用车,,,,\n"
-    response = _upload(client, text.encode("utf-8"), "v.csv")
+    response = upload(client, "/fleet/vehicles/import", text.encode("utf-8"), "v.csv")
     assert response.status_code == 422
     assert "不在管辖范围" in response.get_data(as_text=True)
-    assert _count() == 0
+    assert count_rows(Vehicle) == 0
 
 
 def test_unreadable_file_is_refused_clearly(org, login_as):
     client, _ = login_as("fleet_admin", org["city"])
-    response = _upload(client, b"\xff\xfe\x00garbage\x81\x00", "v.csv")
+    response = upload(client, "/fleet/vehicles/import", b"\xff\xfe\x00garbage\x81\x00", "v.csv")
     assert response.status_code == 422
-    assert _count() == 0
+    assert count_rows(Vehicle) == 0
 
 
 def test_export_neutralises_formula_cells(org, login_as, make_vehicle):
@@ -246,3 +238,22 @@ def test_cli_import_reports_bad_rows(org, runner, tmp_path):
     result = runner.invoke(args=["import-vehicles", str(path)])
     assert result.exit_code != 0
     assert "line 2" in result.output and "nothing imported" in result.output
+
+
+def test_a_unit_that_cannot_sit_there_is_explained_in_chinese(org, login_as):
+    client, _ = login_as("sysadmin", org["city"])
+    response = client.post(
+        "/admin/units/new",
+        data={"code": "c-x", "name": "丙县", "kind": "county", "parent_id": org["a-jy"].id},
+        follow_redirects=True,
+    )
+    assert "无法保存单位：县（区）只能直接隶属于市本级。" in response.text
+
+
+def test_a_print_start_past_the_sheet_is_explained(org, login_as, make_vehicle):
+    make_vehicle(org["a-jy"])
+    client, _ = login_as("fleet_admin", org["a"])
+    response = client.post(
+        "/fleet/stickers/print", data={"layout": "a4-6", "start": 7, "unit_id": 0}
+    )
+    assert "起始位置须在 1 到 6 之间，收到 7" in response.text

@@ -5,11 +5,11 @@ their reports, contacts still decrypt, photos still serve; data migrations move 
 should and nothing else."""
 
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 
 from vehiclewatch import create_app
@@ -19,34 +19,17 @@ from vehiclewatch.reports import protection
 from vehiclewatch.reports.photos import write_photo_files
 from vehiclewatch.reports.photostore import photo_dir
 
-from .conftest import BASE_CONFIG, PASSWORD, POSTGRES_URL, AuthActions, _pg_admin_engine
-from .test_photos_helpers import processed_photo
+from .conftest import BASE_CONFIG, PASSWORD, AuthActions, fresh_database
+from .photo_samples import processed_photo
 
 FIRST_RELEASE = "0009"  # tagged v0.1.0
-
-
-@contextmanager
-def _empty_database(tmp_path):
-    if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_path}/upgrade.sqlite3"
-        return
-    url, admin = _pg_admin_engine()
-    name = f"vw_upgrade_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
 def old_database(tmp_path):
     """An app on an empty database; `at(revision)` migrates it up to that revision and
     returns a function that inserts rows through the tables as they are at that point."""
-    with _empty_database(tmp_path) as uri:
+    with fresh_database(tmp_path) as uri:
         app = create_app(BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": uri}, str(tmp_path / "instance"))
 
         def at(revision: str):
@@ -205,9 +188,16 @@ def test_the_first_release_with_data_upgrades_to_head(old_database):
         assert "予以了结" in closed.text
 
 
+def _before(app, revision: str) -> str:
+    with app.app_context():
+        directory = app.extensions["migrate"].directory
+        config = app.extensions["migrate"].migrate.get_config(directory)
+        return ScriptDirectory.from_config(config).get_revision(revision).down_revision
+
+
 def test_typed_plates_become_manual_entries(old_database):
     app = old_database
-    app.at("0013")
+    app.at(_before(app, "0020"))
     with app.app_context():
         city = _first_release_city(app)
     app.to_head()

@@ -37,15 +37,6 @@ def people(org, make_user):
     }
 
 
-@pytest.fixture
-def car(org, make_vehicle):
-    from vehiclewatch.fleet.services import issue_sticker
-
-    vehicle = make_vehicle(org["a-jy"], plate="藏B·10001")
-    issue_sticker(vehicle, actor=audit.SYSTEM)
-    return vehicle
-
-
 def _details(action: Action, original: Report) -> dict:
     return {
         "reason": "不属于受理范围",
@@ -173,7 +164,7 @@ def test_objection_once_within_the_window(car, people, make_report, app):
 
 
 def test_score_counts_photos_real_name_mismatch_and_corroboration(car, make_report):
-    from tests.test_photos_helpers import processed_photo
+    from tests.photo_samples import processed_photo
 
     first, _ = make_report(car, plate_matches=False)
     assert first.score == 20

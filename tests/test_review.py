@@ -17,6 +17,8 @@ from vehiclewatch.reports.models import Report
 from vehiclewatch.reports.states import State
 from vehiclewatch.timeutil import utcnow
 
+from .conftest import form_version
+
 
 @pytest.fixture
 def cars(org, make_vehicle):
@@ -32,10 +34,6 @@ def cars(org, make_vehicle):
 
 def _actions() -> list[str]:
     return [e.action for e in db.session.execute(select(AuditEntry)).scalars()]
-
-
-def _version(page: str) -> str:
-    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
 
 
 def _v(report: Report) -> int:
@@ -54,7 +52,7 @@ def _age(report: Report, days: int) -> None:
 
 
 def test_queue_orders_by_score_then_deadline(cars, make_report, login_as, org):
-    from tests.test_photos_helpers import processed_photo
+    from tests.photo_samples import processed_photo
 
     older, _ = make_report(cars["a"], seen_at=utcnow() - timedelta(days=3))
     _age(older, 2)
@@ -162,8 +160,8 @@ def test_second_of_two_concurrent_officers_is_told(cars, make_report, login_as, 
     report, _ = make_report(cars["a"])
     first, _ = login_as("officer", org["a"])
     second, _ = login_as("officer", org["a"])
-    version_first = _version(first.get(f"/review/reports/{report.id}").get_data(as_text=True))
-    version_second = _version(second.get(f"/review/reports/{report.id}").get_data(as_text=True))
+    version_first = form_version(first.get(f"/review/reports/{report.id}").get_data(as_text=True))
+    version_second = form_version(second.get(f"/review/reports/{report.id}").get_data(as_text=True))
     assert (
         first.post(
             f"/review/reports/{report.id}/accept", data={"version": version_first}
@@ -261,7 +259,7 @@ def test_real_name_acknowledgement_deadline(cars, make_report, login_as, org):
     report, _ = make_report(cars["a"], reporter_phone="13900001111")
     _age(report, 30)
     officer, _ = login_as("officer", org["a"])
-    version = _version(officer.get(f"/review/reports/{report.id}").get_data(as_text=True))
+    version = form_version(officer.get(f"/review/reports/{report.id}").get_data(as_text=True))
     officer.post(f"/review/reports/{report.id}/accept", data={"version": version})
     assert f"/review/reports/{report.id}" in officer.get("/review/?overdue=1").get_data(
         as_text=True

@@ -8,16 +8,14 @@ from vehiclewatch.auth.scope import case_unit_ids
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.models import Vehicle
 
-
-def _count(model) -> int:
-    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+from .conftest import count_rows
 
 
 def test_seed_loads_the_demo_city_once(runner):
     result = runner.invoke(args=["seed"])
     assert result.exit_code == 0, result.output
     assert "20 units" in result.output and "300 vehicles" in result.output
-    assert _count(Unit) == 20 and _count(Vehicle) == 300
+    assert count_rows(Unit) == 20 and count_rows(Vehicle) == 300
     categories = set(db.session.execute(select(Vehicle.category)).scalars())
     assert len(categories) == 5
     assert (
@@ -28,7 +26,7 @@ def test_seed_loads_the_demo_city_once(runner):
     )
     again = runner.invoke(args=["seed"])
     assert "already has data" in again.output
-    assert _count(Vehicle) == 300
+    assert count_rows(Vehicle) == 300
 
 
 def test_demo_accounts_log_in_and_scopes_follow_the_tree(runner, client):

@@ -109,6 +109,7 @@ def _register_cli(app: Flask) -> None:
     from .audit import audit_cli
     from .auth.cli import create_user_command
     from .backup.cli import backup_command, restore_command
+    from .calendar.cli import holidays_cli
     from .campaigns.cli import spot_check_cli
     from .cli import init_command, serve_command
     from .demo import demo_command
@@ -126,6 +127,7 @@ def _register_cli(app: Flask) -> None:
         restore_command,
         create_user_command,
         demo_command,
+        holidays_cli,
         init_command,
         serve_command,
         export_vehicles_command,

@@ -33,7 +33,8 @@ from PIL import Image
 
 from vehiclewatch import asset_dir
 
-from ..e2e.conftest import Server, _database, _free_port, _server_env, _stop, _wait_until_up
+from ..conftest import fresh_database
+from ..e2e.conftest import Server, _free_port, _server_env, _stop, _wait_until_up
 
 NGINX = shutil.which("nginx", path=f"/usr/sbin:/usr/bin:{os.environ.get('PATH', '')}")
 SITE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "vehiclewatch.conf"
@@ -169,7 +170,7 @@ def stack(tmp_path_factory):
     instance.mkdir()
     https_port, http_port, app_port = _free_port(), _free_port(), _free_port()
     command = str(Path(sys.executable).parent / "vehiclewatch")
-    with _database(instance) as database_url:
+    with fresh_database(instance) as database_url:
         env = _server_env(instance, f"https://{DOMAIN}", database_url) | {
             "VEHICLEWATCH_TRUSTED_PROXIES": "1",
             "VEHICLEWATCH_PHOTO_ACCEL_PREFIX": "/_photos/",

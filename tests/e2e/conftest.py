@@ -18,7 +18,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +26,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+
+from ..conftest import fresh_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 SKIP_REASON = "Chromium not installed: browser tests skipped (apt-get install chromium)"
@@ -112,26 +113,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def _database(instance: Path) -> Iterator[str]:
-    """SQLite in the instance folder, or a fresh PostgreSQL database when DATABASE_URL is set."""
-    server_url = os.environ.get("DATABASE_URL", "")
-    if not server_url:
-        yield f"sqlite:///{instance / 'vehiclewatch.sqlite3'}"
-        return
-    url = sa.make_url(server_url).set(drivername="postgresql+psycopg")
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    name = f"vw_e2e_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _server_env(instance: Path, base_url: str, database_url: str) -> dict[str, str]:
     env = {
         k: v
@@ -183,7 +164,7 @@ def serve(instance: Path, workers: int, **settings: str) -> Iterator[Server]:
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = str(Path(sys.executable).parent / "vehiclewatch")
-    with _database(instance) as database_url:
+    with fresh_database(instance) as database_url:
         env = _server_env(instance, base_url, database_url)
         env.update({f"VEHICLEWATCH_{name}": value for name, value in settings.items()})
         for step in (["init"], ["seed"]):

@@ -18,7 +18,7 @@ from flask_login import current_user
 from ..auth.access import public, roles_required
 from ..auth.models import Role
 from ..extensions import db
-from ..fleet.fonts import cjk_font
+from ..fonts import cjk_font
 from ..timeutil import to_local
 from . import queries, services
 from .forms import BulletinForm, ConfirmForm, StepForm

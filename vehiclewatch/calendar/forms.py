@@ -34,6 +34,11 @@ class HolidayForm(FlaskForm):
         except ValueError:
             raise ValidationError(_l("调休上班日的日期格式应为 YYYY-MM-DD。")) from None
 
+    def period(self) -> tuple:
+        """name, start, end, region and makeup workdays, as the services take them."""
+        data = (self.name.data, self.start.data, self.end.data, self.region.data)
+        return (*data, self.makeup_dates())
+
     def makeup_dates(self) -> list[date]:
         return [
             date.fromisoformat(d)

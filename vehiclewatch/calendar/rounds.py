@@ -37,10 +37,11 @@ class Campaign:
     start: date
     end: date
     holidays: tuple[str, ...]
+    year: int  # the year its first holiday starts in, which names it (not its window's)
 
     @property
     def name(self) -> str:
-        return f"{self.start.year}年{'、'.join(dict.fromkeys(self.holidays))}专项监督"
+        return f"{self.year}年{'、'.join(dict.fromkeys(self.holidays))}专项监督"
 
     def rounds(self) -> list[Round]:
         rounds = []
@@ -61,18 +62,21 @@ def build_campaigns(
     periods: Iterable[tuple[str, date, date]], before: int = 7, after: int = 7
 ) -> list[Campaign]:
     """Merge each holiday's window [start - before, end + after] with any it overlaps or
-    touches; the result never overlaps itself."""
+    touches; the result never overlaps itself. A campaign is named by the year its first
+    holiday starts in: 元旦 2027's window opens in December 2026, but it is 2027年元旦专项监督."""
     windows = sorted(
-        (start - timedelta(days=before), end + timedelta(days=after), name)
+        (start - timedelta(days=before), end + timedelta(days=after), name, start.year)
         for name, start, end in periods
     )
     campaigns: list[Campaign] = []
-    for start, end, name in windows:
+    for start, end, name, holiday_year in windows:
         last = campaigns[-1] if campaigns else None
         if last is not None and start <= last.end + timedelta(days=1):
-            campaigns[-1] = Campaign(last.start, max(last.end, end), (*last.holidays, name))
+            campaigns[-1] = Campaign(
+                last.start, max(last.end, end), (*last.holidays, name), last.year
+            )
         else:
-            campaigns.append(Campaign(start, end, (name,)))
+            campaigns.append(Campaign(start, end, (name,), holiday_year))
     return campaigns
 
 

@@ -17,8 +17,8 @@ spot_check_cli = AppGroup("spot-check", help="Spot checks (随机抽查).")
 @spot_check_cli.command("verify")
 @click.argument("round_key", metavar="ROUND")
 def verify_command(round_key: str) -> None:
-    """Re-run every draw of ROUND (its first day, YYYY-MM-DD) from the revealed seed and the
-    recorded candidate list, and compare with what was handed out."""
+    """Re-run every draw of ROUND (its first day, YYYY-MM-DD) from the revealed seed, the
+    public value and the recorded candidate list, and compare with what was handed out."""
     try:
         start = date.fromisoformat(round_key)
     except ValueError:
@@ -45,6 +45,11 @@ def verify_command(round_key: str) -> None:
                 f"the seed is revealed after the round ends ({draw.round_end})"
             ) from None
         click.echo(f"draw {draw.id} ({status}) seed {revealed_seed(draw, today)}")
+        if draw.public_source:
+            click.echo(f"  public value of {draw.public_source}: {draw.public_value or '-'}")
+        if draw.sealed:
+            click.echo("  sealed: the public value was never entered, so no lists were made")
+            continue
         for problem in problems:
             click.echo(f"  MISMATCH: {problem}")
         if problems:

@@ -31,8 +31,10 @@ SPOT_CHECK_RESULT_LABELS = {
 class SpotCheckDraw(db.Model):
     """A round's random draw (随机抽查), committed to before anyone can see it.
 
-    The seed's hash and the candidate list are recorded at the draw; the seed itself is
-    kept encrypted and shown only after the round, when anyone can re-run the draw.
+    The seed's hash, the candidate list's hash and the public draw to be used (e.g. a named
+    national lottery draw) are published at the draw; the lists are made only once a second
+    officer enters that draw's public value, from the seed and the value together. The seed
+    itself is kept encrypted and published after the round, when anyone can re-run the draw.
     """
 
     __tablename__ = "spot_check_draw"
@@ -51,6 +53,17 @@ class SpotCheckDraw(db.Model):
     # A redraw replaces the current draw of a round; both stay, and the reason is shown.
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     redraw_reason: Mapped[str | None] = mapped_column(String(200))
+    # The public draw named in the commitment, and its value once a second officer enters it
+    # (both empty on draws made before public values were mixed in: the seed alone ranked).
+    public_source: Mapped[str | None] = mapped_column(String(200))
+    public_value: Mapped[str | None] = mapped_column(String(200))
+    public_value_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    public_value_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    @property
+    def sealed(self) -> bool:
+        """Committed, but its lists wait for the public value."""
+        return self.public_source is not None and self.public_value is None
 
     items: Mapped[list["SpotCheckItem"]] = relationship(
         back_populates="draw", order_by="SpotCheckItem.id"

@@ -20,9 +20,21 @@ from ..reports.protection import decrypt_contact, encrypt_contact, new_submissio
 from ..timeutil import utcnow
 from ..transaction import atomic
 from .models import SpotCheckDraw, SpotCheckItem, SpotCheckResult
-from .spotchecks import canonical_candidates, draw_lists, sha256_hex, team_pairing
+from .spotchecks import (
+    DrawImpossible,
+    canonical_candidates,
+    draw_lists,
+    mixed_seed,
+    normalise_public_value,
+    sha256_hex,
+    team_pairing,
+)
 
 # --- spot checks ----------------------------------------------------------------
+
+
+class RoundEnded(ValueError):
+    """The round is over: a draw now would reveal its seed at once."""
 
 
 class DrawExists(ValueError):
@@ -31,6 +43,14 @@ class DrawExists(ValueError):
 
 class SeedNotRevealed(ValueError):
     """The seed stays secret until the round has ended."""
+
+
+class SameOfficer(ValueError):
+    """The public value must be entered by another officer than the one who drew."""
+
+
+class NotSealed(ValueError):
+    """The draw is superseded, or its public value was already entered."""
 
 
 def may_draw(actor: User) -> bool:
@@ -46,66 +66,109 @@ def current_draw(round_start: date) -> SpotCheckDraw | None:
     ).scalar_one_or_none()
 
 
-def _candidates() -> tuple[dict[str, list[str]], dict[str, Unit], dict[str, int]]:
-    """In-use, publicly marked cars per jurisdiction (code → plates), with lookups."""
-    jurisdictions = {u.id: u for u in db.session.execute(select(Unit)).scalars()}
+def _candidates() -> dict[str, list[str]]:
+    """In-use, publicly marked cars per jurisdiction (code → plates)."""
+    jurisdictions = {u.id: u.code for u in db.session.execute(select(Unit)).scalars()}
     rows = db.session.execute(
-        select(Vehicle.id, Vehicle.plate, Unit.jurisdiction_id)
+        select(Vehicle.plate, Unit.jurisdiction_id)
         .join(Unit, Vehicle.unit_id == Unit.id)
         .where(Vehicle.status == Status.IN_USE, Vehicle.publicly_marked.is_(True))
     ).all()
     candidates: dict[str, list[str]] = {}
-    vehicle_ids: dict[str, int] = {}
-    for vehicle_id, plate, jurisdiction_id in rows:
-        code = jurisdictions[jurisdiction_id].code
-        candidates.setdefault(code, []).append(plate)
-        vehicle_ids[plate] = vehicle_id
-    by_code = {u.code: u for u in jurisdictions.values()}
-    return candidates, by_code, vehicle_ids
+    for plate, jurisdiction_id in rows:
+        candidates.setdefault(jurisdictions[jurisdiction_id], []).append(plate)
+    return candidates
 
 
 def draw_spot_checks(
-    round_key: str, per_jurisdiction: int, actor: User, redraw_reason: str | None = None
+    round_key: str,
+    per_jurisdiction: int,
+    actor: User,
+    redraw_reason: str | None = None,
+    *,
+    public_source: str,
+    today: date,
 ) -> SpotCheckDraw:
-    """Commit to a random draw for a round: record the seed's hash and the candidate list,
-    keep the seed encrypted, and hand each jurisdiction's list to another's team."""
+    """Commit to a random draw for a round: record the seed's hash, the candidate list and
+    the public draw whose value will be mixed in, and keep the seed encrypted. No list
+    exists until that value is entered (enter_public_value)."""
     if not may_draw(actor):
         raise NotPermitted()
     found = find_round(round_key)
     if found is None:
         raise UnknownRound(round_key)
     _, this_round = found
+    if today > this_round.end:
+        raise RoundEnded(round_key)
     with atomic():
-        return _draw(this_round, round_key, per_jurisdiction, actor, redraw_reason)
-
-
-def _draw(this_round, round_key, per_jurisdiction, actor, redraw_reason) -> SpotCheckDraw:
-    previous = current_draw(this_round.start)
-    if previous is not None:
-        if not redraw_reason:
-            raise DrawExists(round_key)
-        previous.superseded_at = utcnow()
-        previous.redraw_reason = redraw_reason.strip()
-        audit.record(
-            "spot_check_redrawn", previous, after={"reason": previous.redraw_reason}, actor=actor
+        previous = current_draw(this_round.start)
+        if previous is not None:
+            if not redraw_reason:
+                raise DrawExists(round_key)
+            previous.superseded_at = utcnow()
+            previous.redraw_reason = redraw_reason.strip()
+            audit.record(
+                "spot_check_redrawn",
+                previous,
+                after={"reason": previous.redraw_reason},
+                actor=actor,
+            )
+        candidates = _candidates()
+        if len(candidates) < 2:
+            raise DrawImpossible()
+        seed = secrets.token_bytes(32)
+        canonical = canonical_candidates(candidates)
+        draw = SpotCheckDraw(
+            round_start=this_round.start,
+            round_end=this_round.end,
+            per_jurisdiction=per_jurisdiction,
+            candidates=canonical,
+            candidates_hash=sha256_hex(canonical),
+            seed_hash=sha256_hex(seed),
+            seed_enc=encrypt_contact(seed.hex()),
+            drawn_by_id=actor.id,
+            public_source=public_source.strip(),
         )
-    candidates, units, vehicle_ids = _candidates()
-    seed = secrets.token_bytes(32)
-    canonical = canonical_candidates(candidates)
-    teams = team_pairing(seed, sorted(candidates))
-    draw = SpotCheckDraw(
-        round_start=this_round.start,
-        round_end=this_round.end,
-        per_jurisdiction=per_jurisdiction,
-        candidates=canonical,
-        candidates_hash=sha256_hex(canonical),
-        seed_hash=sha256_hex(seed),
-        seed_enc=encrypt_contact(seed.hex()),
-        drawn_by_id=actor.id,
+        db.session.add(draw)
+        db.session.flush()
+        audit.record(
+            "spot_check_drawn",
+            draw,
+            after={
+                "round": round_key,
+                "per_jurisdiction": per_jurisdiction,
+                "seed_hash": draw.seed_hash,
+                "candidates_hash": draw.candidates_hash,
+                "public_source": draw.public_source,
+            },
+            actor=actor,
+        )
+    return draw
+
+
+@atomic()
+def enter_public_value(draw: SpotCheckDraw, value: str, actor: User) -> SpotCheckDraw:
+    """A second officer enters the named public draw's value; the lists are made from the
+    seed and the value together and handed to the teams."""
+    if not may_draw(actor):
+        raise NotPermitted()
+    if actor.id == draw.drawn_by_id:
+        raise SameOfficer()
+    if draw.superseded_at is not None or not draw.sealed:
+        raise NotSealed()
+    draw.public_value = normalise_public_value(value)
+    draw.public_value_at = utcnow()
+    draw.public_value_by_id = actor.id
+    seed = mixed_seed(bytes.fromhex(decrypt_contact(draw.seed_enc)), draw.public_value)
+    candidates = json.loads(draw.candidates)
+    units = {u.code: u for u in db.session.execute(select(Unit)).scalars()}
+    plates = [p for listed in candidates.values() for p in listed]
+    vehicle_ids = dict(
+        db.session.execute(select(Vehicle.plate, Vehicle.id).where(Vehicle.plate.in_(plates))).all()
     )
-    db.session.add(draw)
-    for code, plates in draw_lists(seed, candidates, per_jurisdiction).items():
-        for rank, plate in enumerate(plates, start=1):
+    teams = team_pairing(seed, sorted(candidates))
+    for code, drawn in draw_lists(seed, candidates, draw.per_jurisdiction).items():
+        for rank, plate in enumerate(drawn, start=1):
             draw.items.append(
                 SpotCheckItem(
                     vehicle_id=vehicle_ids[plate],
@@ -116,14 +179,9 @@ def _draw(this_round, round_key, per_jurisdiction, actor, redraw_reason) -> Spot
             )
     db.session.flush()
     audit.record(
-        "spot_check_drawn",
+        "spot_check_public_value",
         draw,
-        after={
-            "round": round_key,
-            "per_jurisdiction": per_jurisdiction,
-            "seed_hash": draw.seed_hash,
-            "candidates_hash": draw.candidates_hash,
-        },
+        after={"public_source": draw.public_source, "public_value": draw.public_value},
         actor=actor,
     )
     return draw
@@ -136,8 +194,36 @@ def revealed_seed(draw: SpotCheckDraw, today: date) -> str | None:
     return decrypt_contact(draw.seed_enc)
 
 
+def handed_out(draw: SpotCheckDraw) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The lists as handed out (jurisdiction code → plates by rank) and the teams."""
+    lists: dict[str, list[str]] = {}
+    teams: dict[str, str] = {}
+    for item in sorted(draw.items, key=lambda i: (i.jurisdiction.code, i.rank)):
+        lists.setdefault(item.jurisdiction.code, []).append(item.vehicle.plate)
+        teams[item.jurisdiction.code] = item.team_jurisdiction.code
+    return lists, teams
+
+
+def published_draw(draw: SpotCheckDraw, today: date) -> dict | None:
+    """Everything anyone needs to re-run a draw, once its round has ended: the seed, the
+    public value, the candidate list exactly as hashed, and what was handed out (as JSON)."""
+    seed = revealed_seed(draw, today)
+    if seed is None:
+        return None
+    lists, teams = handed_out(draw)
+    return {
+        "seed": seed,
+        "public_value": draw.public_value,
+        "candidates": draw.candidates,
+        "per_jurisdiction": draw.per_jurisdiction,
+        "lists": json.dumps(lists, ensure_ascii=False, sort_keys=True),
+        "teams": json.dumps(teams, ensure_ascii=False, sort_keys=True),
+    }
+
+
 def verify_draw(draw: SpotCheckDraw, today: date) -> list[str]:
-    """Re-run a revealed draw from its seed and candidate list; returns the discrepancies."""
+    """Re-run a revealed draw from its seed, public value and candidate list; returns the
+    discrepancies."""
     seed_hex = revealed_seed(draw, today)
     if seed_hex is None:
         raise SeedNotRevealed(draw.round_end.isoformat())
@@ -147,14 +233,11 @@ def verify_draw(draw: SpotCheckDraw, today: date) -> list[str]:
         problems.append("the seed does not match the hash recorded before the round")
     if sha256_hex(draw.candidates) != draw.candidates_hash:
         problems.append("the candidate list does not match its recorded hash")
+    mixed = mixed_seed(seed, draw.public_value)
     candidates = json.loads(draw.candidates)
-    expected = draw_lists(seed, candidates, draw.per_jurisdiction)
-    teams = team_pairing(seed, sorted(candidates))
-    actual: dict[str, list[str]] = {}
-    actual_teams: dict[str, str] = {}
-    for item in sorted(draw.items, key=lambda i: (i.jurisdiction.code, i.rank)):
-        actual.setdefault(item.jurisdiction.code, []).append(item.vehicle.plate)
-        actual_teams[item.jurisdiction.code] = item.team_jurisdiction.code
+    expected = draw_lists(mixed, candidates, draw.per_jurisdiction)
+    teams = team_pairing(mixed, sorted(candidates))
+    actual, actual_teams = handed_out(draw)
     if {k: v for k, v in expected.items() if v} != actual:
         problems.append("the drawn lists differ from a re-run of the draw")
     if any(actual_teams[code] != teams[code] for code in actual_teams):

@@ -1,14 +1,20 @@
 """Spot checks nobody can steer: a committed, verifiable random draw per round.
 
-The draw ranks each jurisdiction's candidate plates by SHA-256(seed ‖ plate) and takes the
-first N; the team pairing (each list checked by another jurisdiction's team) also comes
-from the seed. Before anyone sees a list, the seed's hash and the candidate list are
-recorded; the seed is revealed only after the round, and then anyone holding the seed and
-the candidate list can re-run `draw_lists` and `team_pairing` and get the same answer.
+At the draw, the seed's hash, the candidate list's hash and the public draw to be used (a
+named national lottery draw) are published. Once that draw has taken place, a second
+officer enters its winning numbers (the public value), and only then are the lists made,
+from the mixed seed SHA-256(seed ‖ public value): the operator fixed the seed without
+knowing the value, and nobody knew the value when the seed was committed to. The draw ranks
+each jurisdiction's candidate plates by SHA-256(mixed ‖ plate) and takes the first N; the
+team pairing (each list checked by another jurisdiction's team) also comes from the mixed
+seed. After the round the seed is published, and anyone holding the seed, the public value
+and the candidate list can re-run `draw_lists` and `team_pairing` and get the same answer
+(static/verify-draw.js does it in the browser).
 """
 
 import hashlib
 import json
+import re
 
 
 class DrawImpossible(ValueError):
@@ -27,6 +33,18 @@ def canonical_candidates(candidates: dict[str, list[str]]) -> str:
 
 def sha256_hex(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def normalise_public_value(text: str) -> str:
+    """The public value as it is mixed in: trimmed, inner whitespace one space each."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def mixed_seed(seed: bytes, public_value: str | None) -> bytes:
+    """SHA-256(seed ‖ UTF-8 public value); the seed alone for draws made before values."""
+    if public_value is None:
+        return seed
+    return hashlib.sha256(seed + public_value.encode()).digest()
 
 
 def rank_key(seed: bytes, plate: str) -> str:

@@ -1,7 +1,7 @@
 """Reports: a plate typed by a citizen (no sticker scanned) is 手工录入, not 扫码.
 
 Revision ID: 0020
-Revises: 0013
+Revises: 0019
 Create Date: 2026-12-01 20:30:00.000000
 
 """
@@ -9,7 +9,7 @@ Create Date: 2026-12-01 20:30:00.000000
 from alembic import op
 
 revision = "0020"
-down_revision = "0013"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
