@@ -12,10 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
+from helpers import vehicle_rows
 from sqlalchemy import insert, select, text
 
-from vehiclewatch import create_app
-from vehiclewatch.audit import SYSTEM
+from vehiclewatch import audit, create_app
 from vehiclewatch.auth.models import Role, Unit, UnitKind
 from vehiclewatch.auth.services import create_unit, create_user
 from vehiclewatch.extensions import db
@@ -32,28 +32,15 @@ STATES = ["submitted"] * 4 + ["accepted", "verifying", "concluded", "answered", 
 
 def _populate() -> list:
     rng = random.Random(7)
-    city = create_unit("city", "示例市", UnitKind.CITY, None, actor=SYSTEM)
+    city = create_unit("city", "示例市", UnitKind.CITY, None, actor=audit.SYSTEM)
     counties = []
     for n in range(COUNTIES):
-        county = create_unit(f"c{n}", f"县{n}", UnitKind.COUNTY, city, actor=SYSTEM)
-        create_unit(f"c{n}-d", f"县{n}部门", UnitKind.DEPARTMENT, county, actor=SYSTEM)
+        county = create_unit(f"c{n}", f"县{n}", UnitKind.COUNTY, city, actor=audit.SYSTEM)
+        create_unit(f"c{n}-d", f"县{n}部门", UnitKind.DEPARTMENT, county, actor=audit.SYSTEM)
         counties.append(county)
     departments = db.session.execute(select(Unit).where(Unit.kind == "department")).scalars().all()
     now = utcnow()
-    vehicles = [
-        {
-            "plate": f"藏{'ABCDEFGHJK'[i // 10000]}·{i % 10000:05d}",
-            "unit_id": departments[i % len(departments)].id,
-            "category": "other",
-            "brand_model": "",
-            "colour": "",
-            "status": "in_use",
-            "publicly_marked": True,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(VEHICLES)
-    ]
+    vehicles = vehicle_rows(VEHICLES, [d.id for d in departments], 10000)
     db.session.execute(insert(Vehicle), vehicles)
     unit_of = dict(db.session.execute(select(Vehicle.id, Vehicle.unit_id)).all())
     vehicle_ids = list(unit_of)
@@ -87,7 +74,7 @@ def _populate() -> list:
     if batch:
         db.session.execute(insert(Report), batch)
     officer = create_user(
-        "bench-officer", "基准", Role.OFFICER, counties[3], "x" * 16, actor=SYSTEM
+        "bench-officer", "基准", Role.OFFICER, counties[3], "x" * 16, actor=audit.SYSTEM
     )
     db.session.commit()
     # A production database has planner statistics (and, on PostgreSQL, a visibility map for

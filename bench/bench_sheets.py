@@ -5,10 +5,11 @@ reference: 1,000 stickers drawn the plain reportlab way, one canvas.rect per dar
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from helpers import in_fresh_process
 
 HERE = Path(__file__).resolve().parent
 DISTINCT = 200  # computing a code takes ~4 ms; 10,000 of them would swamp the figure
@@ -89,16 +90,7 @@ def _child(count: int, path: str, mode: str) -> None:
 
 
 def _measure(count: int, path: Path, mode: str = "sheet") -> dict:
-    code = (
-        f"import sys; sys.path.insert(0, {str(HERE)!r}); import bench_sheets; "
-        f"bench_sheets._child({count}, {str(path)!r}, {mode!r})"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=HERE.parent, capture_output=True, text=True, check=True
-    )
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
-    figures["mb"] = path.stat().st_size / 1e6
-    return figures
+    return in_fresh_process("bench_sheets", f"_child({count}, {str(path)!r}, {mode!r})", path)
 
 
 def _zbarimg(*images: Path) -> int:
@@ -116,7 +108,6 @@ def _zbar(path: Path, pages: int, folder: Path) -> dict | None:
     from vehiclewatch.fleet.sheets import LAYOUTS
 
     layout = LAYOUTS["a4-8"]
-    px = DPI / 25.4
     # The faces repeat every DISTINCT stickers: these pages hold every distinct code once.
     sample = sorted({*range(1, DISTINCT // layout.per_sheet + 1), pages})
     figures = {"pages": len(sample), "codes": 0, "whole_page": 0, "by_label": 0}
@@ -128,18 +119,27 @@ def _zbar(path: Path, pages: int, folder: Path) -> dict | None:
             check=True,
         )  # fmt: skip
         figures["whole_page"] += _zbarimg(stem.with_suffix(".pgm"))
-        labels = []
         with Image.open(stem.with_suffix(".pgm")) as image:
-            for position in range(layout.per_sheet):
-                row, col = divmod(position, layout.cols)
-                x = (layout.left_mm + col * layout.h_pitch_mm) * px
-                y = (layout.top_mm + row * layout.v_pitch_mm) * px
-                box = (x, y, x + layout.label_w_mm * px, y + layout.label_h_mm * px)
-                labels.append(folder / f"label-{position}.png")
-                image.crop(tuple(round(v) for v in box)).save(labels[-1])
-        figures["by_label"] += _zbarimg(*labels)
+            figures["by_label"] += _zbarimg(*cut_labels(image, folder, stem.name))
         figures["codes"] += layout.per_sheet
     return figures
+
+
+def cut_labels(image, folder: Path, stem: str) -> list[Path]:
+    """Each label of an a4-8 page rendered at DPI, saved as its own image in folder."""
+    from vehiclewatch.fleet.sheets import LAYOUTS
+
+    layout = LAYOUTS["a4-8"]
+    px = DPI / 25.4
+    labels = []
+    for position in range(layout.per_sheet):
+        row, col = divmod(position, layout.cols)
+        x = (layout.left_mm + col * layout.h_pitch_mm) * px
+        y = (layout.top_mm + row * layout.v_pitch_mm) * px
+        box = (x, y, x + layout.label_w_mm * px, y + layout.label_h_mm * px)
+        labels.append(folder / f"{stem}-label-{position}.pgm")
+        image.crop(tuple(round(v) for v in box)).save(labels[-1])
+    return labels
 
 
 def run() -> str:

@@ -8,7 +8,14 @@ from importlib.metadata import version
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_import", "bench_sheets", "bench_photos", "bench_queue"]
+BENCHMARKS = [
+    "bench_import",
+    "bench_sheets",
+    "bench_first_print",
+    "bench_photos",
+    "bench_http",
+    "bench_queue",
+]
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ scan page's "sealed now", and the fleet admins' scoped lists."""
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from ..auth.models import User
 from ..auth.scope import in_fleet_scope
@@ -57,21 +57,18 @@ def sealing_on(vehicle_id: int, day: date) -> Sealing | None:
     ).scalar_one_or_none()
 
 
-def sealed_on(vehicle_id: int, day: date) -> bool:
-    """Whether the car is sealed (without exemption) on that local day: one indexed query."""
-    return (
-        db.session.execute(
-            select(Sealing.id)
-            .join(HolidayPeriod, Sealing.holiday_period_id == HolidayPeriod.id)
-            .where(
-                Sealing.vehicle_id == vehicle_id,
-                Sealing.exempt.is_(False),
-                HolidayPeriod.start <= day,
-                HolidayPeriod.end >= day,
-            )
-            .limit(1)
-        ).first()
-        is not None
+def sealed_condition(vehicle_id, day: date):
+    """SQL: the car (an id, or a column of an outer query) is sealed without exemption on
+    that local day."""
+    return exists(
+        select(Sealing.id)
+        .join(HolidayPeriod, Sealing.holiday_period_id == HolidayPeriod.id)
+        .where(
+            Sealing.vehicle_id == vehicle_id,
+            Sealing.exempt.is_(False),
+            HolidayPeriod.start <= day,
+            HolidayPeriod.end >= day,
+        )
     )
 
 

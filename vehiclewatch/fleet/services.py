@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from .. import audit, tables
 from ..auth.models import Unit
@@ -370,23 +370,82 @@ def reissue_sticker(vehicle: Vehicle, reason: str, *, actor: audit.Actor) -> Sti
     return _issue(vehicle, actor)
 
 
+ISSUE_BATCH = 500  # stickers written (and audited) per INSERT on a first print
+
+
+def _free_short_codes(count: int) -> list[str]:
+    """count distinct short codes that no sticker has: one look-up per round of draws."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        drawn = {new_short_code() for _ in range(count - len(codes))} - codes
+        taken = db.session.execute(
+            select(Sticker.short_code).where(Sticker.short_code.in_(drawn))
+        ).scalars()
+        codes |= drawn - set(taken)
+    return list(codes)
+
+
+def _issue_batch(vehicles: list[tuple[int, str]], actor: audit.Actor) -> None:
+    """First (or next) stickers for these (id, plate) vehicles: one INSERT, one audit entry."""
+    ids = [vehicle_id for vehicle_id, _plate in vehicles]
+    last_generation = dict(
+        db.session.execute(
+            select(Sticker.vehicle_id, func.max(Sticker.generation))
+            .where(Sticker.vehicle_id.in_(ids))
+            .group_by(Sticker.vehicle_id)
+        ).all()
+    )
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    now = utcnow()
+    rows = []
+    codes = _free_short_codes(len(vehicles))
+    for (vehicle_id, _plate), short_code in zip(vehicles, codes, strict=True):
+        url = sticker_url(base_url, new_token())
+        rows.append(
+            {
+                "vehicle_id": vehicle_id,
+                "token": url.rsplit("/", 1)[1],
+                "short_code": short_code,
+                "generation": last_generation.get(vehicle_id, 0) + 1,
+                "url": url,
+                "qr_modules": compute_modules(url),
+                "issued_at": now,
+                "needs_reprint": False,
+            }
+        )
+    db.session.execute(insert(Sticker), rows)
+    audit.record(
+        "stickers_issued",
+        object_type="sticker",
+        after={
+            "count": len(rows),
+            "stickers": [
+                {"vehicle": plate, "short_code": row["short_code"], "generation": row["generation"]}
+                for (_vehicle_id, plate), row in zip(vehicles, rows, strict=True)
+            ],
+        },
+        actor=actor,
+    )
+
+
 @atomic()
 def issue_missing_stickers(vehicle_ids, *, actor: audit.Actor) -> int:
-    """Issue first stickers to the eligible vehicles among these that have none; never reissues."""
+    """Issue first stickers to the eligible vehicles among these that have none; never
+    reissues. Written in batches, each with one audit entry naming its stickers."""
     has_live = select(Sticker.vehicle_id).where(Sticker.revoked_at.is_(None))
     vehicles = db.session.execute(
-        select(Vehicle).where(
+        select(Vehicle.id, Vehicle.plate)
+        .where(
             Vehicle.id.in_(vehicle_ids),
             Vehicle.publicly_marked.is_(True),
             Vehicle.status != Status.DISPOSED,
             Vehicle.id.not_in(has_live),
         )
-    ).scalars()
-    count = 0
-    for vehicle in vehicles:
-        _issue(vehicle, actor)
-        count += 1
-    return count
+        .order_by(Vehicle.id)
+    ).all()
+    for start in range(0, len(vehicles), ISSUE_BATCH):
+        _issue_batch([tuple(v) for v in vehicles[start : start + ISSUE_BATCH]], actor)
+    return len(vehicles)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ import pillow_heif
 from flask_babel import lazy_gettext as _l
 from PIL import ExifTags, Image, JpegImagePlugin, UnidentifiedImageError
 
+from .jpegscale import decode_scaled
+
 FORMATS = ["JPEG", "PNG", "WEBP", "HEIF"]
 # iPhones photograph in HEIC; pillow-heif teaches Pillow to open it (decode only what we allow).
 pillow_heif.register_heif_opener()
@@ -125,19 +127,27 @@ def _process(data: bytes, max_pixels: int, max_jpeg_pixels: int) -> ProcessedPho
     if width * height > limit:
         raise PhotoRejected("too_many_pixels")
 
+    opened = im
     try:
+        scaled = None
         if source_format == "JPEG":
-            # The target keeps the stored aspect ratio (im.size is the stored orientation, before
-            # any EXIF rotation), so libjpeg's 1/2-1/8 scale is chosen by the long edge.
-            k = min(1.0, DRAFT_MIN_EDGE / max(width, height))
-            target = (max(1, int(width * k)), max(1, int(height * k)))
-            im.draft("RGB", target)
-        im.load()
+            scaled = decode_scaled(data, im.size, im.mode, EVIDENCE_EDGE, DRAFT_MIN_EDGE)
+        if scaled is not None:
+            im = scaled
+        else:
+            if source_format == "JPEG":
+                # The target keeps the stored aspect ratio (im.size is the stored orientation,
+                # before any EXIF rotation), so libjpeg's 1/2-1/8 scale is chosen by the long edge.
+                k = min(1.0, DRAFT_MIN_EDGE / max(width, height))
+                target = (max(1, int(width * k)), max(1, int(height * k)))
+                im.draft("RGB", target)
+            im.load()
     except DECODE_ERRORS as exc:
         raise PhotoRejected("damaged") from exc
 
     # Read before re-encoding: the copies carry no metadata, the evidence fields keep these.
-    exif = _safe(im.getexif, Image.Exif())
+    exif = _safe(opened.getexif, Image.Exif())
+    del opened  # with Pillow's decoding it holds the pixels, which the steps below replace
     orientation = _safe(lambda: int(exif.get(ExifTags.Base.Orientation, 1)), 1)
     taken_at = _safe(lambda: _taken_at(exif), None)
     position = _safe(lambda: _position(exif), None)

@@ -4,7 +4,7 @@ import json
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, select, union_all, update
 
 from ..dispatch.queries import dispatch_evidence
 from ..extensions import db
@@ -38,28 +38,34 @@ CORROBORATION_WINDOW = timedelta(hours=2)
 MAX_CORROBORATING = 3
 
 
-def corroborating(report: Report) -> list[Report]:
-    """Other reports of the same car seen within two hours of this one. Reports of a burst
-    neither give nor get corroboration: a flood must not raise or bury anything."""
+def _others(report: Report):
+    """The condition for the reports that corroborate this one (same car, not itself, not a
+    burst), or None when none can: the car is unknown, or this report is a burst. Reports of
+    a burst neither give nor get corroboration: a flood must not raise or bury anything."""
     car = same_car(report)
     if car is None or report.burst:
-        return []
-    return list(
-        db.session.execute(
-            select(Report).where(
-                car,
-                Report.id != report.id,
-                Report.burst.is_(False),
-                Report.seen_at.between(
-                    report.seen_at - CORROBORATION_WINDOW, report.seen_at + CORROBORATION_WINDOW
-                ),
-            )
-        ).scalars()
+        return None
+    return and_(car, Report.id != report.id, Report.burst.is_(False))
+
+
+def _window(report: Report):
+    return Report.seen_at.between(
+        report.seen_at - CORROBORATION_WINDOW, report.seen_at + CORROBORATION_WINDOW
     )
 
 
-def evidence(report: Report) -> dict[str, int]:
-    """Each piece of evidence that counts, with its points."""
+def corroboration_count(report: Report) -> int:
+    """How many other reports corroborate this one, counted only up to the cap."""
+    others = _others(report)
+    if others is None:
+        return 0
+    capped = select(Report.id).where(others, _window(report))
+    return len(db.session.execute(capped.limit(MAX_CORROBORATING)).all())
+
+
+def evidence(report: Report, corroborations: int | None = None) -> dict[str, int]:
+    """Each piece of evidence that counts, with its points (corroborations: the capped
+    count of corroborating reports, when the caller already knows it)."""
     found: dict[str, int] = {}
     if report.vehicle is not None:
         # Before its first flush a report has no created_at yet: it is being filed now.
@@ -73,7 +79,9 @@ def evidence(report: Report) -> dict[str, int]:
             found["late_dispatch"] = POINTS["late_dispatch"]
     if report.plate_matches is False:
         found["plate_mismatch"] = POINTS["plate_mismatch"]
-    others = min(len(corroborating(report)), MAX_CORROBORATING)
+    if corroborations is None:
+        corroborations = corroboration_count(report)
+    others = min(corroborations, MAX_CORROBORATING)
     if others:
         found["corroboration"] = POINTS["corroboration"] * others
     if report.photos:
@@ -85,9 +93,9 @@ def evidence(report: Report) -> dict[str, int]:
     return found
 
 
-def rescore(report: Report) -> None:
+def rescore(report: Report, corroborations: int | None = None) -> None:
     """Store the score and its parts on the report."""
-    found = evidence(report)
+    found = evidence(report, corroborations)
     report.score = sum(found.values())
     report.score_details = json.dumps(found, sort_keys=True)
     report.flagged = bool(FLAGS & found.keys())
@@ -110,10 +118,70 @@ def rescore_others(reports: list[Report]) -> None:
         db.session.expire(other, ["score", "score_details", "flagged"])
 
 
+def _neighbours_that_count(report: Report) -> list[tuple[int, str | None]]:
+    """(id, score_details) of the other reports whose corroboration the new report raises,
+    as long as any is below the cap, with at most MAX_CORROBORATING + 1 rows per side.
+
+    Reports seen within two hours before this one (or at the same moment) are all within
+    two hours of each other, so when there are more than MAX_CORROBORATING of them each
+    already counts MAX_CORROBORATING others and none can change; the same holds after it.
+    So each side is read with a limit, and the query does not grow with the neighbours."""
+    others = _others(report)
+    if others is None:
+        return []
+    if report.vehicle_id is None:
+        # Reports of a registered car count each other by car, not by the typed plate.
+        others = and_(others, Report.vehicle_id.is_(None))
+    side = MAX_CORROBORATING + 1
+    before = (
+        select(Report.id, Report.score_details)
+        .where(
+            others, Report.seen_at.between(report.seen_at - CORROBORATION_WINDOW, report.seen_at)
+        )
+        .order_by(Report.seen_at.desc())
+        .limit(side)
+    )
+    after = (
+        select(Report.id, Report.score_details)
+        .where(
+            others,
+            Report.seen_at > report.seen_at,
+            Report.seen_at <= report.seen_at + CORROBORATION_WINDOW,
+        )
+        .order_by(Report.seen_at)
+        .limit(side)
+    )
+    both = union_all(before.subquery().select(), after.subquery().select())
+    return [(row.id, row.score_details) for row in db.session.execute(both)]
+
+
 def rescore_with_neighbours(report: Report) -> None:
-    """A new report of a car raises the other reports of it within two hours too."""
-    rescore(report)
-    rescore_others(corroborating(report))
+    """A new report of a car raises the other reports of it within two hours too: only
+    those below the corroboration cap change, and only in their corroboration part, so
+    their trip-approval and sealing evidence is not looked up again."""
+    neighbours = _neighbours_that_count(report)
+    rescore(report, corroborations=len(neighbours))
+    step = POINTS["corroboration"]
+    raised: dict[int, str] = {}
+    for report_id, details in neighbours:
+        found = json.loads(details or "{}")
+        if found.get("corroboration", 0) < step * MAX_CORROBORATING:
+            found["corroboration"] = found.get("corroboration", 0) + step
+            raised[report_id] = json.dumps(found, sort_keys=True)
+    if not raised:
+        return
+    table = Report.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.id.in_(raised))
+        .values(
+            score=table.c.score + step,
+            score_details=case(raised, value=table.c.id),
+        )
+    )
+    for other in db.session.identity_map.values():
+        if isinstance(other, Report) and other.id in raised:
+            db.session.expire(other, ["score", "score_details"])
 
 
 def score_parts(report: Report) -> dict[str, int]:

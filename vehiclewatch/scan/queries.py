@@ -7,13 +7,65 @@ for something that does not exist.
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, bindparam, func, select
 from sqlalchemy.orm import contains_eager
 
+from ..auth.models import Unit
+from ..dispatch.queries import sealed_condition
 from ..extensions import db
 from ..fleet.models import Sticker, Vehicle
 from ..fleet.plates import InvalidPlate, normalise_plate, plate_without_province
+
+
+@dataclass(frozen=True)
+class ScanCard:
+    """What the page a scanned sticker opens shows: plain values, read in one query."""
+
+    token: str
+    revoked_at: datetime | None
+    plate: str
+    unit_name: str
+    category: str
+    status: str
+    brand_model: str
+    colour: str
+    sealed_now: bool
+
+    @property
+    def live(self) -> bool:
+        return self.revoked_at is None
+
+    category_label = Vehicle.category_label  # the same labels the car's own pages show
+    status_label = Vehicle.status_label
+
+
+# Built once: composing the statement cost as much as running it.
+_SCAN_CARD = (
+    select(
+        Sticker.token,
+        Sticker.revoked_at,
+        Vehicle.plate,
+        Unit.name,
+        Vehicle.category,
+        Vehicle.status,
+        Vehicle.brand_model,
+        Vehicle.colour,
+        sealed_condition(Vehicle.id, bindparam("today", type_=Date)),
+    )
+    .join(Vehicle, Sticker.vehicle_id == Vehicle.id)
+    .join(Unit, Vehicle.unit_id == Unit.id)
+    .where(Sticker.token == bindparam("token"), Vehicle.publicly_marked.is_(True))
+)
+
+
+def scan_card(token: str, today: date) -> ScanCard | None:
+    """The scan page of this token (upper- or lower-case), if its car is publicly marked:
+    sticker, car, unit and today's sealing in one query, without loading ORM objects (the
+    page a crowd opens at once)."""
+    row = db.session.execute(_SCAN_CARD, {"token": token.upper(), "today": today}).first()
+    return ScanCard(*row) if row else None
 
 
 def sticker_by_token(token: str) -> Sticker | None:

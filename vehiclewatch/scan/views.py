@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 
 from .. import audit
 from ..auth.access import public
-from ..dispatch.queries import sealed_on
 from ..extensions import limiter
 from ..fleet.models import Sticker
 from ..fleet.queries import vehicle_by_plate
@@ -36,18 +35,12 @@ tracking = limiter.shared_limit(
 @public
 @limiter.limit(lambda: current_app.config["SCAN_RATE_LIMIT"])
 def vehicle(token: str):
-    sticker = queries.sticker_by_token(token)
-    if sticker is None:
+    card = queries.scan_card(token, datetime.now(local_zone()).date())
+    if card is None:
         return render_template("scan/unknown.html", query=""), 404
-    if not sticker.live:
-        return render_template("scan/revoked.html", sticker=sticker), 410
-    today = datetime.now(local_zone()).date()
-    return render_template(
-        "scan/vehicle.html",
-        sticker=sticker,
-        rules=EIGHT_RULES,
-        sealed_now=sealed_on(sticker.vehicle_id, today),
-    )
+    if not card.live:
+        return render_template("scan/revoked.html", sticker=card), 410
+    return render_template("scan/vehicle.html", card=card, rules=EIGHT_RULES)
 
 
 @bp.get("/v")
