@@ -384,13 +384,6 @@ def test_rate_limits_are_shared_through_redis(make_app, car):
     assert codes[:20].count(429) == 0 and codes[20] == 429
 
 
-def test_access_log_never_pairs_a_client_address_with_a_token():
-    from vehiclewatch.cli import ACCESS_LOG_FORMAT
-
-    assert "%(h)s" not in ACCESS_LOG_FORMAT and "%({x-forwarded-for}i)s" not in ACCESS_LOG_FORMAT
-    assert "%(a)s" not in ACCESS_LOG_FORMAT  # nor the user agent
-
-
 def test_orphan_sweep_finds_files_no_row_names(runner, car, make_report, app):
     import os
 
