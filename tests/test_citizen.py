@@ -19,6 +19,7 @@ from vehiclewatch.reports.photostore import photo_dir
 from vehiclewatch.reports.states import Action, State
 from vehiclewatch.timeutil import local_zone
 
+from .conftest import BOTH_STORES
 from .test_photos_helpers import jpeg_bytes
 
 
@@ -300,6 +301,7 @@ def test_report_by_typed_plate_reaches_the_cars_officers(client, car, org, make_
     assert unknown.vehicle_id is None and unknown.unit_id == org["city"].id
 
 
+@BOTH_STORES
 def test_served_photos_carry_no_metadata_and_only_officers_in_scope_see_them(
     client, car, login_as, org
 ):
