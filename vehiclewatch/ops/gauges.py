@@ -11,7 +11,8 @@ from ..timeutil import utcnow
 
 
 def database_gauges():
-    by_state = dict(db.session.execute(select(Report.state, func.count()).group_by(Report.state)))
+    rows = db.session.execute(select(Report.state, func.count()).group_by(Report.state))
+    by_state = {state: n for state, n in rows}
     yield (
         "vehiclewatch_reports",
         "Reports by state (the queue sizes).",
@@ -32,5 +33,5 @@ def database_gauges():
         yield (
             "vehiclewatch_backup_age_seconds",
             "Seconds since the last `vehiclewatch backup` finished.",
-                [({}, (utcnow() - last_backup).total_seconds())],
+            [({}, (utcnow() - last_backup).total_seconds())],
         )

@@ -2,6 +2,7 @@
 request log; /metrics only for the addresses in VEHICLEWATCH_METRICS_ALLOW."""
 
 import ipaddress
+import logging
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import text
@@ -55,7 +56,9 @@ def readyz():
             results[name] = "ok"
         except Exception as exc:
             db.session.rollback()
-            logs.event("readiness_check_failed", check=name, error=type(exc).__name__)
+            logs.event(
+                "readiness_check_failed", logging.WARNING, check=name, error=type(exc).__name__
+            )
             results[name] = "unavailable"
     ready = all(value == "ok" for value in results.values())
     return jsonify(status="ok" if ready else "unavailable", checks=results), 200 if ready else 503

@@ -93,7 +93,11 @@ class LocalStore:
         return found
 
     def check(self) -> None:
-        folder = self.folder if self.folder.exists() else self.folder.parent
+        """The directory, or the nearest folder above it that exists (the first photo
+        creates the rest), is writable."""
+        folder = self.folder
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
         if not os.access(folder, os.W_OK | os.X_OK):
             raise PhotoStoreError(f"{self.folder} is not writable")
 
@@ -312,7 +316,9 @@ def orphan_photos(min_age: timedelta = timedelta(minutes=10)) -> list[str]:
     cutoff = utcnow() - min_age
     with counting_errors("list"):
         stored = photo_store().stored()
-    return sorted(name for name, written in stored.items() if name not in referenced and written < cutoff)
+    return sorted(
+        name for name, written in stored.items() if name not in referenced and written < cutoff
+    )
 
 
 @atomic()

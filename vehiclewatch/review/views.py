@@ -4,12 +4,10 @@ calls and letters, the dashboard, exports and photos."""
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
