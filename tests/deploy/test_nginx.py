@@ -223,15 +223,17 @@ class Visitor:
         self.cookies: dict[str, str] = {}
         self.context = ssl.create_default_context(cafile=str(stack.ca))
 
-    def request(self, method, path, *, body=None, headers=None, https=True):
+    def connect(self, https: bool) -> http.client.HTTPConnection:
         port = self.stack.https_port if https else self.stack.http_port
         source = (self.address, 0)
         if https:
-            conn = http.client.HTTPSConnection(
+            return http.client.HTTPSConnection(
                 "127.0.0.1", port, context=self.context, source_address=source, timeout=60
             )
-        else:
-            conn = http.client.HTTPConnection("127.0.0.1", port, source_address=source, timeout=60)
+        return http.client.HTTPConnection("127.0.0.1", port, source_address=source, timeout=60)
+
+    def request(self, method, path, *, body=None, headers=None, https=True):
+        conn = self.connect(https)
         sent = {"Host": DOMAIN} | (headers or {})
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
