@@ -24,6 +24,10 @@ EXPECTED = {
     "review.enter": {"officer", "leader"},
     "review.dashboard": {"officer", "leader"},
     "review.export": {"officer", "leader"},
+    # No login; /metrics answers only the allow-list (tests/test_ops.py).
+    "ops.healthz": PUBLIC,
+    "ops.readyz": PUBLIC,
+    "ops.scrape": PUBLIC,
     "bulletins.published": PUBLIC,
     "bulletins.page": PUBLIC,
     "bulletins.pdf": PUBLIC,
