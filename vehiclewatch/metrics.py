@@ -8,13 +8,22 @@ route is its template (`/v/<token>`), a source or state one of a few fixed words
 
 import functools
 import os
+import threading
 from collections.abc import Callable, Iterable
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
-@functools.cache
+_made = threading.Lock()
+
+
 def _instruments():
+    with _made:  # made once per process, even when threads ask at once
+        return _make_instruments()
+
+
+@functools.cache
+def _make_instruments():
     from prometheus_client import Counter, Histogram
 
     return {
