@@ -3,10 +3,12 @@ clients, and small factories that return what they create."""
 
 import itertools
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -33,6 +35,8 @@ BASE_CONFIG = {
     "RATELIMIT_STORAGE_URI": "memory://",
 }
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+# An app built without an instance folder of its own must not write into the checkout.
+os.environ["VEHICLEWATCH_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="vehiclewatch-tests-")
 
 
 def _pg_admin_engine():
@@ -41,8 +45,7 @@ def _pg_admin_engine():
 
 
 def _migrate(uri: str, instance_path) -> None:
-    app = create_app(BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": uri})
-    app.instance_path = str(instance_path)
+    app = create_app(BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": uri}, str(instance_path))
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         db.engine.dispose()
@@ -104,8 +107,10 @@ def make_app(database_uri, tmp_path):
     apps = []
 
     def factory(**config):
-        app = create_app(BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_uri} | config)
-        app.instance_path = str(tmp_path / "instance")
+        app = create_app(
+            BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_uri} | config,
+            str(tmp_path / "instance"),
+        )
         app.test_client_class = IsolatedClient
         apps.append(app)
         return app
@@ -323,3 +328,19 @@ def photo_location(request, tmp_path):
 
 
 BOTH_STORES = pytest.mark.parametrize("photo_location", ["local", "s3"], indirect=True)
+
+
+@pytest.fixture
+def car(org, make_vehicle):
+    """A publicly marked car of 甲县教育局 with its sticker."""
+    from vehiclewatch.fleet.services import issue_sticker
+
+    vehicle = make_vehicle(org["a-jy"], plate="藏B·12345", category="law_enforcement")
+    issue_sticker(vehicle, actor=audit.SYSTEM)
+    return vehicle
+
+
+def receipt_on(page: str) -> str:
+    """The receipt code shown once on the page after filing (its groups are marked up)."""
+    inner = re.search(r'<p class="receipt" id="receipt">(.*?)</p>', page).group(1)
+    return re.sub(r"<[^>]+>", "", inner)

@@ -119,3 +119,12 @@ def test_every_template_folder_is_installed_with_the_wheel():
     for folder in folders:
         key = f"share/vehiclewatch/templates/{folder.name}"
         assert data_files.get(key) == [f"templates/{folder.name}/*.html"], folder
+
+
+def test_the_instance_folder_is_where_the_caller_says(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VEHICLEWATCH_INSTANCE_PATH")
+    app = create_app({"TESTING": True}, str(tmp_path / "elsewhere"))
+    assert app.instance_path == str(tmp_path / "elsewhere")
+    assert (tmp_path / "elsewhere").is_dir() and not (tmp_path / "instance").exists()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/elsewhere/vehiclewatch.sqlite3")

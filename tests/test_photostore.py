@@ -8,9 +8,7 @@ import urllib.request
 import pytest
 from sqlalchemy import select
 
-from vehiclewatch import audit
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet.services import issue_sticker
 from vehiclewatch.reports import filing
 from vehiclewatch.reports.models import Report, ReportPhoto
 from vehiclewatch.reports.photostore import S3Store, photo_store
@@ -18,13 +16,6 @@ from vehiclewatch.reports.photostore import S3Store, photo_store
 from .conftest import BOTH_STORES
 from .test_citizen import _report_data
 from .test_photos_helpers import jpeg_bytes, processed_photo
-
-
-@pytest.fixture
-def car(org, make_vehicle):
-    vehicle = make_vehicle(org["a-jy"], plate="藏B·34567")
-    issue_sticker(vehicle, actor=audit.SYSTEM)
-    return vehicle
 
 
 def _file_with_photo(app, car) -> int:

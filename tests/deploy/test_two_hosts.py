@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import POSTGRES_URL, S3_CREDENTIALS, new_bucket, s3_client
+from ..conftest import POSTGRES_URL, S3_CREDENTIALS, new_bucket, receipt_on, s3_client
 from ..e2e.conftest import (
     DEMO_PASSWORD,
     Server,
@@ -118,7 +118,7 @@ def test_a_report_filed_on_one_host_is_seen_with_its_photo_on_the_other(hosts):
     token = token_of(database, "cg-jy")
     response, page = file_report(citizen, token, DESCRIPTION, jpeg_bytes())
     assert response.status == 200, page.decode()[-500:]
-    receipt = re.search(r'id="receipt">([A-Z2-7-]+)<', page.decode()).group(1)
+    receipt = receipt_on(page.decode())
 
     # The other host: the citizen's receipt, and an officer who sees the report and its photo.
     tracker = Client(b, CITIZEN)

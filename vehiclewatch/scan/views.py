@@ -15,6 +15,7 @@ from ..fleet.queries import vehicle_by_plate
 from ..fleet.sheets import EIGHT_RULES
 from ..reports import filing, workflow
 from ..reports.forms import PlateReportForm, ReportForm
+from ..reports.models import Source
 from ..reports.protection import new_submission_id
 from ..reports.states import OPEN_STATES, PUBLIC_LABELS, Action, State
 from ..timeutil import local_zone
@@ -56,10 +57,12 @@ def lookup():
     text = request.args.get("q", "").strip()
     if not text:
         return render_template("scan/lookup.html")
-    sticker = queries.live_sticker_by_code_or_plate(text)
-    if sticker is None:
-        return render_template("scan/unknown.html", query=text), 404
-    return redirect(url_for("scan.vehicle", token=sticker.token))
+    found = queries.lookup(text)
+    if found.revoked:
+        return render_template("scan/revoked.html", sticker=found.sticker), 410
+    if found.sticker is None:
+        return render_template("scan/unknown.html", query=text, by_plate=found.by_plate), 404
+    return redirect(url_for("scan.vehicle", token=found.sticker.token))
 
 
 def _new_form(form: ReportForm, category: str | None = None) -> None:
@@ -83,7 +86,11 @@ def _handle_report(form, sticker: Sticker | None):
                 facts = {"vehicle": sticker.vehicle, "sticker": sticker}
             else:
                 plate = form.plate.data
-                facts = {"vehicle": vehicle_by_plate(plate), "typed_plate": plate}
+                facts = {
+                    "vehicle": vehicle_by_plate(plate),
+                    "typed_plate": plate,
+                    "source": Source.MANUAL,
+                }
             new = form.new_report(photos, **facts)
             report, receipt = filing.file_report(new, form.submission_id.data, actor=audit.PUBLIC)
             return render_template("scan/receipt.html", report=report, receipt=receipt)

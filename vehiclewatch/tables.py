@@ -1,4 +1,5 @@
-"""Reading and writing the vehicle list as CSV (as Excel writes it) and .xlsx."""
+"""Spreadsheets in and out: reading an uploaded table (CSV as Excel writes it, or .xlsx) with
+per-row errors, and writing exports with formula-like cells neutralised."""
 
 import csv
 import io
