@@ -6,7 +6,12 @@ import itertools
 import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,8 +127,8 @@ def make_app(database_uri, tmp_path):
 
 
 @pytest.fixture
-def app(make_app):
-    app = make_app()
+def app(make_app, photo_location):
+    app = make_app(**photo_location())
     with app.app_context():
         yield app
 
@@ -243,6 +248,90 @@ def make_report(app):
         )
 
     return factory
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+S3_CREDENTIALS = {
+    "PHOTO_STORE_REGION": "us-east-1",
+    "PHOTO_STORE_ACCESS_KEY": "vehiclewatch-test",
+    "PHOTO_STORE_SECRET_KEY": "vehiclewatch-test-secret",
+}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """A real S3-compatible server (moto's server mode) on a free port of 127.0.0.1."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("s3") / "moto.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            if server.poll() is not None:
+                raise RuntimeError(f"moto server exited: {log.read_text()}")
+            try:
+                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"moto server did not start: {log.read_text()}")
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def s3_client(endpoint: str):
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=S3_CREDENTIALS["PHOTO_STORE_REGION"],
+        aws_access_key_id=S3_CREDENTIALS["PHOTO_STORE_ACCESS_KEY"],
+        aws_secret_access_key=S3_CREDENTIALS["PHOTO_STORE_SECRET_KEY"],
+    )
+
+
+def new_bucket(endpoint: str) -> str:
+    name = f"vw-{uuid.uuid4().hex[:12]}"
+    s3_client(endpoint).create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def photo_location(request, tmp_path):
+    """Settings for a new, empty photo store: a local directory, or (parametrised
+    indirectly with "s3") a new bucket on the S3-compatible test server."""
+    kind = getattr(request, "param", "local")
+    counter = itertools.count()
+
+    def factory() -> dict:
+        n = next(counter)
+        if kind == "local":  # the first is the instance's own default
+            return {"PHOTO_DIR": str(tmp_path / f"photos-{n}")} if n else {}
+        endpoint = request.getfixturevalue("s3_endpoint")
+        return {
+            "PHOTO_STORE": f"s3://{new_bucket(endpoint)}/reports",
+            "PHOTO_STORE_ENDPOINT": endpoint,
+            **S3_CREDENTIALS,
+        }
+
+    return factory
+
+
+BOTH_STORES = pytest.mark.parametrize("photo_location", ["local", "s3"], indirect=True)
 
 
 @pytest.fixture

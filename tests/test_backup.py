@@ -24,10 +24,10 @@ from vehiclewatch.audit import AuditEntry
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.services import issue_sticker
 from vehiclewatch.reports.models import Report, ReportPhoto
-from vehiclewatch.reports.photostore import photo_dir
+from vehiclewatch.reports.photostore import photo_dir, photo_store
 from vehiclewatch.timeutil import local_zone
 
-from .conftest import PASSWORD, POSTGRES_URL, AuthActions, receipt_on
+from .conftest import BOTH_STORES, PASSWORD, POSTGRES_URL, AuthActions, receipt_on
 from .conftest import _pg_admin_engine as pg_admin_engine
 from .photo_samples import jpeg_bytes
 
@@ -47,11 +47,16 @@ def count(app, model, *where) -> int:
         return db.session.execute(query).scalar_one()
 
 
+def photo_bytes(app, name: str) -> bytes:
+    with app.app_context(), photo_store().open(name) as (_, handle):
+        return handle.read()
+
+
 def photo_checksums(app) -> dict[str, str]:
     with app.app_context():
-        folder = photo_dir()
         names = db.session.execute(sa.select(ReportPhoto.evidence_name, ReportPhoto.display_name))
-        return {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for r in names for n in r}
+        names = [n for r in names for n in r]
+    return {n: hashlib.sha256(photo_bytes(app, n)).hexdigest() for n in names}
 
 
 def file_report(app, token: str, address: str, **fields) -> tuple[int, str | None]:
@@ -101,7 +106,7 @@ def seeded(app, org, make_user, make_vehicle) -> Seeded:
 
 
 @pytest.fixture
-def fresh_instance(make_app, tmp_path):
+def fresh_instance(make_app, photo_location, tmp_path):
     """A new instance on a new database (PostgreSQL: a uniquely named one, dropped after)
     with its own photo directory; `initialised` runs the migrations first, as `init` would."""
     databases = []
@@ -119,9 +124,7 @@ def fresh_instance(make_app, tmp_path):
             name = f"fresh-{n}"
             uri = f"sqlite:///{tmp_path}/{name}.sqlite3"
         databases.append(name)
-        app = make_app(
-            SQLALCHEMY_DATABASE_URI=uri, PHOTO_DIR=str(tmp_path / f"photos-{n}"), **config
-        )
+        app = make_app(SQLALCHEMY_DATABASE_URI=uri, **photo_location(), **config)
         if initialised:
             with app.app_context():
                 upgrade(directory=app.extensions["migrate"].directory)
@@ -160,6 +163,7 @@ def assert_serves_the_same(source, target, seeded: Seeded) -> None:
     assert verified.exit_code == 0 and "audit log intact" in verified.output
 
 
+@BOTH_STORES
 def test_round_trip_while_reports_are_filed(app, seeded, fresh_instance, tmp_path):
     """A backup taken while citizens go on filing holds one consistent moment: every report
     in it has its photos and its audit entry, and the restored instance serves them."""
@@ -224,6 +228,7 @@ def write_key_pair(path) -> str:
     return public
 
 
+@BOTH_STORES
 def test_encrypted_round_trip_into_an_initialised_instance(app, seeded, fresh_instance, tmp_path):
     """Encrypted to the commission's key, the archive shows nothing; only that key opens it,
     and it restores into an instance that ran `init` but holds no data."""
@@ -238,9 +243,8 @@ def test_encrypted_round_trip_into_an_initialised_instance(app, seeded, fresh_in
     data = archive.read_bytes()
     assert data.startswith(b"age-encryption.org/v1\n")
     assert DESCRIPTION.encode() not in data and PHONE.encode() not in data
-    with app.app_context():
-        for name in photo_checksums(app):
-            assert (photo_dir() / name).read_bytes() not in data
+    for name in photo_checksums(app):
+        assert photo_bytes(app, name) not in data
     assert oct(archive.stat().st_mode & 0o777) == "0o600"
 
     target = fresh_instance(initialised=True)

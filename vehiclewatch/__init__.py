@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from .clients import trust_proxies
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .logs import configure as configure_logging
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         static_folder=str(asset_dir("static")),
     )
     load_config(app, test_config)
+    configure_logging(app)
     trust_proxies(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
@@ -45,6 +47,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app)
+    _init_requests(app)
     _init_login(app)
     _register_blueprints(app)
     _connect_signals()
@@ -52,6 +55,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     _register_templates(app)
     _register_errors(app)
     return app
+
+
+def _init_requests(app: Flask) -> None:
+    """Request ids, metrics and the request log; before the login check, which may answer
+    a request itself."""
+    from .ops.requests import init_app
+
+    init_app(app)
 
 
 def _init_login(app: Flask) -> None:
@@ -80,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from .dispatch.views import bp as dispatch_bp
     from .fleet.views import bp as fleet_bp
     from .main.views import bp as main_bp
+    from .ops.views import bp as ops_bp
     from .review.views import bp as review_bp
     from .scan.views import bp as scan_bp
     from .security import set_security_headers
@@ -94,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
         calendar_bp,
         campaigns_bp,
         bulletins_bp,
+        ops_bp,
     ):
         app.register_blueprint(bp)
     app.after_request(set_security_headers)

@@ -1,5 +1,10 @@
 """The `vehiclewatch` command: Flask's CLI with the project's own commands."""
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask import current_app
@@ -51,11 +56,6 @@ def _restrict_application_role() -> None:
         )
 
 
-# No client address in the access log: it must never pair a person with a
-# sticker token or a report, so it cannot tell who reported what.
-ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
-
-
 def run_development_server(host: str, port: int, *, debugger: bool) -> None:
     """Werkzeug's reloading server with debug on; the interactive debugger only if asked
     (never when other machines can reach it)."""
@@ -71,6 +71,22 @@ def run_development_server(host: str, port: int, *, debugger: bool) -> None:
     run_simple(
         host, port, app, use_reloader=True, use_debugger=debugger, request_handler=NoAddressHandler
     )
+
+
+def prepare_metrics_dir() -> tuple[str, bool]:
+    """The directory where gunicorn's workers keep their metrics (PROMETHEUS_MULTIPROC_DIR),
+    emptied of an earlier run's files, or a new temporary one. Set before any worker imports
+    prometheus-client. Returns it and whether it was made here."""
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if configured:
+        folder = Path(configured)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        return configured, False
+    folder = tempfile.mkdtemp(prefix="vehiclewatch-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder, True
 
 
 @click.command("serve")
@@ -90,12 +106,17 @@ def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
         raise click.ClickException(f"refusing to start in production: {exc}") from None
     from gunicorn.app.base import BaseApplication
 
+    metrics_dir, made_metrics_dir = prepare_metrics_dir()
+
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
-            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
+            # No gunicorn access log: the application logs each request itself, with its
+            # route template (a path may hold a sticker token) and never a client address.
+            self.cfg.set("accesslog", None)
+            if made_metrics_dir:
+                self.cfg.set("on_exit", lambda server: shutil.rmtree(metrics_dir, True))
 
         def load(self):
             return create_app()

@@ -23,7 +23,11 @@ class Defaults:
     CAMPAIGN_DAYS_AFTER = 7
     OBJECTION_WINDOW_DAYS = 30
     SQLALCHEMY_DATABASE_URI = None  # set in load_config from DATABASE_URL or instance/
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # pool_pre_ping: a connection the database closed (a restart, pg_terminate_backend) is
+    # noticed and replaced before a request uses it, instead of failing that request.
+    # hide_parameters: an error's message (and so the log) never carries the values of a
+    # statement (contacts, plates).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     # The role that owns the schema and runs migrations (PostgreSQL); unset: DATABASE_URL's.
     MIGRATION_DATABASE_URL = None
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
@@ -39,6 +43,16 @@ class Defaults:
     CJK_FONT_PATH = None
     # Report photos live outside static/; default: <instance>/photos.
     PHOTO_DIR = None
+    # s3://bucket/prefix: photos in an S3-compatible store instead of PHOTO_DIR.
+    PHOTO_STORE = None
+    PHOTO_STORE_ENDPOINT = None  # e.g. https://minio.example.cn:9000; unset: AWS's
+    PHOTO_STORE_REGION = None
+    PHOTO_STORE_ACCESS_KEY = None
+    PHOTO_STORE_SECRET_KEY = None
+    # Addresses (CIDRs, comma-separated) that may read /metrics; others get 404.
+    METRICS_ALLOW = "127.0.0.1/32"
+    # "text" (one line per event) or "json" (one JSON object per line).
+    LOG_FORMAT = "text"
     # age public keys (age1…, comma-separated) that `backup` encrypts archives to.
     BACKUP_RECIPIENT = None
     IDLE_TIMEOUT_MINUTES = 30

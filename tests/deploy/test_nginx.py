@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
@@ -159,11 +160,11 @@ def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"nginx did not listen on {port}:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    """gunicorn (`vehiclewatch serve`, one trusted proxy, photos via X-Accel-Redirect) on the
-    demo data, and nginx in front of it from deploy/'s site file."""
-    folder = tmp_path_factory.mktemp("nginx")
+@contextmanager
+def running_stack(folder: Path, settings: dict[str, str], site_edit=lambda text: text):
+    """gunicorn (`vehiclewatch serve`, one trusted proxy, photos via X-Accel-Redirect, extra
+    settings) on the demo data, and nginx in front of it from deploy/'s site file (changed
+    by `site_edit`)."""
     for sub in ("log", "temp"):
         (folder / sub).mkdir()
     instance = folder / "instance"
@@ -175,6 +176,7 @@ def stack(tmp_path_factory):
             "VEHICLEWATCH_TRUSTED_PROXIES": "1",
             "VEHICLEWATCH_PHOTO_ACCEL_PREFIX": "/_photos/",
             "VEHICLEWATCH_REPORT_RATE_LIMIT": f"{REPORT_LIMIT}/hour",
+            **settings,
         }
         for step in ("init", "seed"):
             done = subprocess.run([command, step], env=env, capture_output=True, text=True)
@@ -189,7 +191,7 @@ def stack(tmp_path_factory):
                 stderr=subprocess.STDOUT,
             )
         site = folder / "vehiclewatch.conf"
-        site.write_text(_site(folder, https_port, http_port, app_port, instance))
+        site.write_text(site_edit(_site(folder, https_port, http_port, app_port, instance)))
         conf = _nginx_conf(folder, site)
         nginx_log = folder / "log" / "nginx.out"
         with nginx_log.open("w") as out:
@@ -216,6 +218,13 @@ def stack(tmp_path_factory):
             _stop(app)
 
 
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """The stack with photos in the instance's directory."""
+    with running_stack(tmp_path_factory.mktemp("nginx"), {}) as running:
+        yield running
+
+
 class Visitor:
     """A browser of sorts: its own cookies, connecting from its own loopback address."""
 
@@ -224,15 +233,17 @@ class Visitor:
         self.cookies: dict[str, str] = {}
         self.context = ssl.create_default_context(cafile=str(stack.ca))
 
-    def request(self, method, path, *, body=None, headers=None, https=True):
+    def connect(self, https: bool) -> http.client.HTTPConnection:
         port = self.stack.https_port if https else self.stack.http_port
         source = (self.address, 0)
         if https:
-            conn = http.client.HTTPSConnection(
+            return http.client.HTTPSConnection(
                 "127.0.0.1", port, context=self.context, source_address=source, timeout=60
             )
-        else:
-            conn = http.client.HTTPConnection("127.0.0.1", port, source_address=source, timeout=60)
+        return http.client.HTTPConnection("127.0.0.1", port, source_address=source, timeout=60)
+
+    def request(self, method, path, *, body=None, headers=None, https=True):
+        conn = self.connect(https)
         sent = {"Host": DOMAIN} | (headers or {})
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -372,6 +383,17 @@ def _login(visitor: Visitor, username: str) -> None:
 
 
 def test_photos_come_from_nginx_after_the_scope_check(stack):
+    check_photos_come_from_nginx(
+        stack, lambda name: (stack.instance / "photos" / name).read_bytes(), "/_photos/"
+    )
+
+
+def check_photos_come_from_nginx(
+    stack: Stack, stored: Callable[[str], bytes], internal_prefix: str
+) -> None:
+    """An officer in scope gets a report's photo, sent by nginx's internal location (with
+    its own headers); one out of scope gets 404, and nobody reaches that location directly.
+    `stored(name)` reads a stored photo; `internal_prefix` is where nginx finds it."""
     token = token_of(stack, "ds-ny")
     phone = Visitor(stack, "127.0.0.6")
     photo = io.BytesIO()
@@ -386,7 +408,7 @@ def test_photos_come_from_nginx_after_the_scope_check(stack):
     _login(officer, "officer-ds")
     response, data = officer.get(f"/review/photos/{photo_id}/display.jpg")
     assert response.status == 200
-    assert data == (stack.instance / "photos" / name).read_bytes()
+    assert data == stored(name)
     assert response.headers["Content-Type"] == "image/jpeg"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
@@ -398,7 +420,7 @@ def test_photos_come_from_nginx_after_the_scope_check(stack):
     _login(outsider, "officer-cg")
     assert outsider.get(f"/review/photos/{photo_id}/display.jpg")[0].status == 404
     # The internal location is not reachable from outside.
-    assert officer.get(f"/_photos/{name}")[0].status == 404
+    assert officer.get(f"{internal_prefix}{name}")[0].status == 404
 
 
 def test_the_access_log_keeps_no_client_address(stack):

@@ -1,5 +1,7 @@
 """Report maintenance commands."""
 
+from datetime import timedelta
+
 import click
 from flask.cli import AppGroup
 
@@ -11,9 +13,18 @@ photos_cli = AppGroup("photos", help="Report photo files.")
 
 @photos_cli.command("sweep")
 @click.option("--delete", is_flag=True, help="Remove the orphaned files (default: only list).")
-def sweep_command(delete: bool) -> None:
-    """Find photo files that no report names (left by a failed submission)."""
-    names = orphan_photos()
+@click.option(
+    "--older-than",
+    "minutes",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Leave photos younger than this many minutes (a report may be being filed).",
+)
+def sweep_command(delete: bool, minutes: int) -> None:
+    """Find photos that no report names (left by a failed submission), in the photo
+    directory or the S3-compatible store."""
+    names = orphan_photos(timedelta(minutes=minutes))
     for name in names:
         click.echo(name)
     if delete and names:

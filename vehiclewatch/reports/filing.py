@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, metrics
 from ..auth.models import Unit, UnitKind
 from ..calendar.rounds import round_for
 from ..extensions import db
@@ -85,6 +85,7 @@ def file_report(new: NewReport, submission_id: str, *, actor: audit.Actor) -> tu
     except BaseException:
         discard_files(photo_rows)
         raise
+    metrics.report_filed(report.source)
     return report, receipt
 
 

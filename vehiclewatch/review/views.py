@@ -4,12 +4,10 @@ calls and letters, the dashboard, exports and photos."""
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,10 +21,9 @@ from ..dispatch.queries import dispatch_evidence
 from ..fleet.queries import vehicle_by_plate
 from ..formutil import choices
 from ..reports import filing, workflow
-from ..reports.accel import accel_redirect
+from ..reports.accel import send_photo
 from ..reports.consistency import photo_flags
 from ..reports.models import CATEGORY_LABELS, SOURCE_LABELS, Source
-from ..reports.photostore import photo_dir
 from ..reports.protection import new_submission_id
 from ..reports.scoring import EVIDENCE_LABELS, score_parts
 from ..reports.states import (
@@ -357,12 +354,4 @@ def photo(photo_id: int, kind: str):
     if kind not in names:
         abort(404)
     download_name = f"report-{record.report_id}-photo-{record.id}-{kind}.jpg"
-    if current_app.config["PHOTO_ACCEL_PREFIX"]:
-        return accel_redirect(names[kind], download_name)
-    return send_file(
-        photo_dir() / names[kind],
-        mimetype="image/jpeg",
-        as_attachment=False,
-        download_name=download_name,
-        max_age=0,
-    )
+    return send_photo(names[kind], download_name)
