@@ -14,11 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import POSTGRES_URL, S3_CREDENTIALS, new_bucket, receipt_on, s3_client
+from ..conftest import (
+    POSTGRES_URL,
+    S3_CREDENTIALS,
+    fresh_database,
+    new_bucket,
+    receipt_on,
+    s3_client,
+)
 from ..e2e.conftest import (
     DEMO_PASSWORD,
     Server,
-    _database,
     _free_port,
     _server_env,
     _stop,
@@ -59,7 +65,7 @@ def hosts(tmp_path_factory, s3_endpoint):
     folder = tmp_path_factory.mktemp("two-hosts")
     bucket = new_bucket(s3_endpoint)
     command = str(Path(sys.executable).parent / "vehiclewatch")
-    with _database(folder) as database_url:
+    with fresh_database(folder) as database_url:
         shared = (
             _server_env(folder, "http://127.0.0.1:8000", database_url)
             | {
