@@ -1,17 +1,30 @@
 """Writes for accounts and units: the only place that changes them."""
 
+import hashlib
+import hmac
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import audit
 from ..extensions import db
 from ..timeutil import utcnow
 from ..transaction import atomic
-from .models import LoginFailure, Role, Unit, UnitKind, User, new_session_token
+from . import foureyes, passwords, sessions, totp
+from .models import (
+    CASE_ROLES,
+    AccountChange,
+    LoginThrottle,
+    Role,
+    StaffSession,
+    Unit,
+    UnitKind,
+    User,
+)
+from .passwords import hash_password, hasher, verify_hash
 
 
 class UsernameTaken(ValueError):
@@ -30,83 +43,125 @@ class UnitError(ValueError):
     """A unit cannot be created or changed as asked."""
 
 
-def _hasher() -> PasswordHasher:
-    cfg = current_app.config
-    return PasswordHasher(
-        time_cost=cfg.get("ARGON2_TIME_COST", 3),
-        memory_cost=cfg.get("ARGON2_MEMORY_COST", 65536),
-        parallelism=cfg.get("ARGON2_PARALLELISM", 4),
-    )
-
-
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
-
-
-def _password_matches(stored_hash: str, password: str) -> bool:
-    try:
-        return _hasher().verify(stored_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 _DUMMY_HASH: dict[str, str] = {}
 
 
-def _equalise_timing(password: str) -> None:
-    """Spend the same work on an unknown account as on a known one."""
-    key = "dummy"
-    if key not in _DUMMY_HASH:
-        _DUMMY_HASH[key] = hash_password("not-a-password")
-    _password_matches(_DUMMY_HASH[key], password)
+def _dummy_hash() -> str:
+    """A hash to check against for an unknown account, so it costs what a known one does."""
+    if "dummy" not in _DUMMY_HASH:
+        _DUMMY_HASH["dummy"] = hash_password("not-a-password")
+    return _DUMMY_HASH["dummy"]
 
 
-def _recent_failures(username: str) -> int:
-    window = timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
-    return db.session.execute(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.username == username, LoginFailure.at > utcnow() - window)
-    ).scalar_one()
+def _account_label(username: str, known: bool) -> str:
+    """What the audit log keeps of a typed username: the name of a real account; for an
+    unknown one (often a password typed into the wrong field) only a keyed hash."""
+    if known:
+        return username
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return "unknown:" + hmac.new(key, username.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _insert_ignore(model):
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(model)
+
+
+def reserve_attempt(username: str) -> bool:
+    """Count a login attempt (password or second factor) for this username before it is
+    checked: atomically, so parallel attempts cannot slip past the limit. False (and an
+    audit entry) when the limit for the window is reached."""
+    cfg = current_app.config
+    now = utcnow()
+    cutoff = now - timedelta(seconds=cfg["LOGIN_FAILURE_WINDOW_SECONDS"])
+    stale = LoginThrottle.window_started_at <= cutoff
+    with atomic():
+        db.session.execute(
+            _insert_ignore(LoginThrottle)
+            .values(username=username, attempts=0, window_started_at=now)
+            .on_conflict_do_nothing(index_elements=["username"])
+        )
+        counted = db.session.execute(
+            update(LoginThrottle)
+            .where(
+                LoginThrottle.username == username,
+                or_(LoginThrottle.attempts < cfg["LOGIN_FAILURE_LIMIT"], stale),
+            )
+            .values(
+                attempts=case((stale, 1), else_=LoginThrottle.attempts + 1),
+                window_started_at=case((stale, now), else_=LoginThrottle.window_started_at),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not counted:
+            audit.record(
+                "login_throttled",
+                object_type="user_account",
+                object_id=_account_label(username, _find_user(username) is not None),
+                actor=audit.PUBLIC,
+            )
+    return bool(counted)
+
+
+def clear_attempts(username: str) -> None:
+    """A login completed: its username starts afresh (called inside start of session)."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == username))
+
+
+def _find_user(username: str) -> User | None:
+    return db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+
+def record_failure(username: str, user: User | None, factor: str) -> None:
+    """Audit a failed login step (the attempt was counted when it was reserved)."""
+    with atomic():
+        audit.record(
+            "login_failed",
+            object_type="user_account",
+            object_id=_account_label(username, user is not None),
+            after={"factor": factor},
+            actor=audit.PUBLIC,
+        )
 
 
 def authenticate(username: str, password: str) -> User:
-    """Check a login; record and audit failures; raise if throttled or wrong."""
+    """Check a username and password (the first step of a login); raise if throttled or
+    wrong. An unknown, a disabled and a live account take the same work and answer alike."""
     username = username.strip()
-    with atomic():
-        user = _check_login(username, password)
-    if isinstance(user, Exception):
-        raise user  # raised after the commit, so the failure stays on the record
-    return user
-
-
-def _check_login(username: str, password: str) -> User | Exception:
-    if _recent_failures(username) >= current_app.config["LOGIN_FAILURE_LIMIT"]:
-        audit.record(
-            "login_throttled", object_type="user_account", object_id=username, actor=audit.PUBLIC
-        )
-        return LoginThrottled(username)
-    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None:
-        _equalise_timing(password)
-    ok = user is not None and user.active and _password_matches(user.password_hash, password)
-    if not ok:
-        db.session.add(LoginFailure(username=username))
-        audit.record(
-            "login_failed", object_type="user_account", object_id=username, actor=audit.PUBLIC
-        )
-        return InvalidCredentials(username)
-    if _hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-    audit.record("login", user, actor=user)
+    if not reserve_attempt(username):
+        raise LoginThrottled(username)
+    user = _find_user(username)
+    matches = verify_hash(user.password_hash if user is not None else _dummy_hash(), password)
+    if not (matches and user is not None and user.active):
+        record_failure(username, user, "password")
+        raise InvalidCredentials(username)
+    if hasher().check_needs_rehash(user.password_hash):
+        with atomic():
+            user.password_hash = hash_password(password)
     return user
 
 
 @atomic()
+def complete_login(user: User, device: str, *, second_factor: str | None) -> StaffSession:
+    """Both steps passed: a fresh server-side session, and the username's counter cleared."""
+    clear_attempts(user.username)
+    return sessions.start_session(user, device, second_factor=second_factor)
+
+
+@atomic()
+def enrol_totp(user: User, secret: str, code: str) -> list[str] | None:
+    """Set up the account's authenticator (see totp.enrol); ends its other sessions."""
+    codes = totp.enrol(user, secret, code)
+    if codes is not None:
+        sessions.end_sessions(user, "totp_changed", actor=user, keep=user.staff_session)
+    return codes
+
+
+@atomic()
 def record_logout(user: User) -> None:
-    """Audit a logout."""
-    audit.record("logout", user, actor=user)
+    """End the session this request runs in."""
+    sessions.end_session(user.staff_session, "logout", actor=user)
 
 
 def _user_snapshot(user: User) -> dict:
@@ -131,21 +186,36 @@ def create_user(
     *,
     actor: audit.Actor,
 ) -> User:
-    """Create a staff account."""
-    if db.session.execute(select(User.id).where(User.username == username.strip())).first():
+    """Create a staff account. An account that sees cases starts disabled until a leader of
+    its unit confirms it, except a unit's first leader created on the command line or by
+    the seed (the exemption is on the record)."""
+    username = username.strip()
+    if db.session.execute(select(User.id).where(User.username == username)).first():
         raise UsernameTaken(username)
+    passwords.check(password, username)
     role = Role(role)
+    exempt = actor is audit.SYSTEM and foureyes.is_first_leader(role, unit)
     user = User(
-        username=username.strip(),
+        username=username,
         display_name=display_name.strip(),
         role=role,
         unit=unit,
         password_hash=hash_password(password),
-        can_reveal_contact=can_reveal_contact and role in (Role.OFFICER, Role.LEADER),
+        can_reveal_contact=can_reveal_contact and role in CASE_ROLES,
+        active=role not in CASE_ROLES or exempt,
     )
     db.session.add(user)
     db.session.flush()
     audit.record("user_created", user, after=_user_snapshot(user), actor=actor)
+    if exempt:
+        audit.record(
+            "four_eyes_exempt",
+            user,
+            after={"reason": "first_leader", "unit": unit.code},
+            actor=actor,
+        )
+    elif role in CASE_ROLES:
+        foureyes.request(user, {"active": True}, actor=actor)
     return user
 
 
@@ -160,34 +230,58 @@ def update_user(
     active: bool,
     new_password: str = "",
     actor: audit.Actor,
-) -> User:
-    """Change an account's role, unit, rights, status or password; ends its sessions if
-    anything changed."""
-    before = _user_snapshot(user)
-    user.display_name = display_name.strip()
-    user.role = Role(role)
-    user.unit = unit
-    user.can_reveal_contact = can_reveal_contact and user.role in (Role.OFFICER, Role.LEADER)
-    user.active = active
-    after = _user_snapshot(user)
-    if after != before:
-        user.session_token = new_session_token()
-        audit.record("user_updated", user, before=before, after=after, actor=actor)
+) -> AccountChange | None:
+    """Change an account's name, role, unit, rights, status or password. What opens case
+    content waits for a leader (returned as the pending change); the rest takes effect now,
+    and anything but a new name ends the account's sessions."""
+    role = Role(role)
+    wanted = {
+        "display_name": display_name.strip(),
+        "role": role,
+        "unit_id": unit.id,
+        "can_reveal_contact": can_reveal_contact and role in CASE_ROLES,
+        "active": active,
+    }
+    changes = {key: value for key, value in wanted.items() if getattr(user, key) != value}
     if new_password:
-        change_password(user, new_password, actor=actor)
-    return user
+        passwords.check(new_password, user.username)
+        changes["password_hash"] = hash_password(new_password)
+    gated = foureyes.opens_case_content(user, changes) if actor.id != user.id else set()
+    now = {key: value for key, value in changes.items() if key not in gated}
+    if now:
+        before = _user_snapshot(user)
+        foureyes.apply(user, now, actor=actor)
+        audit.record("user_updated", user, before=before, after=_user_snapshot(user), actor=actor)
+        if "password_hash" in now:
+            audit.record("password_changed", user, actor=actor)
+    if gated:
+        return foureyes.request(user, {key: changes[key] for key in gated}, actor=actor)
+    return None
 
 
 @atomic()
-def change_password(user: User, new_password: str, *, actor: audit.Actor) -> None:
-    """Set a new password and end every session of the account."""
+def change_password(user: User, new_password: str, *, actor: User) -> None:
+    """The account's owner sets a new password: every session of the account ends."""
+    passwords.check(new_password, user.username)
     user.password_hash = hash_password(new_password)
-    user.session_token = new_session_token()
+    sessions.end_sessions(user, "password_changed", actor=actor)
     audit.record("password_changed", user, actor=actor)
 
 
+@atomic()
+def reset_totp(user: User, *, actor: audit.Actor) -> AccountChange | None:
+    """Forget an account's second factor (it enrols again at its next login); for an account
+    that sees cases, reset by someone else, only once a leader confirms."""
+    changes = {"reset_totp": True}
+    if actor.id != user.id and foureyes.opens_case_content(user, changes):
+        return foureyes.request(user, changes, actor=actor)
+    foureyes.apply(user, changes, actor=actor)
+    audit.record("totp_reset", user, actor=actor)
+    return None
+
+
 def verify_password(user: User, password: str) -> bool:
-    return _password_matches(user.password_hash, password)
+    return verify_hash(user.password_hash, password)
 
 
 def _place_unit(unit: Unit, parent: Unit | None) -> None:
