@@ -20,6 +20,8 @@ STEP_SECONDS = 30
 RECOVERY_CODES = 10
 # Codes of the step before and after the current one are accepted (clock drift).
 DRIFT_STEPS = 1
+# Recovery codes: ten characters (50 bits) without look-alikes (0/O, 1/I/L).
+RECOVERY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 def new_secret() -> str:
@@ -62,7 +64,7 @@ def _new_recovery_codes(user: User) -> list[str]:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = []
     for _ in range(RECOVERY_CODES):
-        raw = pyotp.random_base32(length=16)[:10]
+        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10))
         codes.append(f"{raw[:5]}-{raw[5:]}")
         db.session.add(RecoveryCode(user_id=user.id, code_hash=hash_password(raw)))
     return codes
