@@ -17,6 +17,7 @@ from vehiclewatch.auth import foureyes, totp
 from vehiclewatch.auth.models import Role, Unit, UnitKind
 from vehiclewatch.auth.services import create_unit, create_user
 from vehiclewatch.extensions import db
+from vehiclewatch.fleet.services import create_vehicle
 from vehiclewatch.timeutil import utcnow
 from vehiclewatch.transaction import atomic
 
@@ -211,6 +212,17 @@ def make_user(app):
         confirm_pending(user)
         enrol_authenticator(user)
         return user
+
+    return factory
+
+
+@pytest.fixture
+def make_vehicle(app):
+    counter = itertools.count(10000)
+
+    def factory(unit: Unit, plate: str | None = None, **kwargs):
+        kwargs.setdefault("category", "other")
+        return create_vehicle(plate or f"藏A·{next(counter)}", unit, **kwargs, actor=audit.SYSTEM)
 
     return factory
 

@@ -65,6 +65,8 @@ def check(password: str, username: str = "") -> None:
         raise WeakPassword(_("密码至少 %(n)d 个字符。", n=MIN_LENGTH))
     text = password.lower()
     squeezed = re.sub(r"[\s\W_]", "", text)
+    if squeezed.isdigit():
+        raise WeakPassword(_("密码不能只有数字（如电话号码、生日、证件号），请加入字母。"))
     if _is_repetition(squeezed) or _is_sequence(squeezed):
         raise WeakPassword(_("密码过于简单（重复或连续的字符），请换一个。"))
     if _is_common(text) or _is_common(squeezed):
