@@ -67,21 +67,21 @@ def test_a_leader_who_closed_a_report_never_approves_it(car, county, org, make_u
     assert report.state == State.CONCLUDED
 
 
-def test_where_the_units_only_leader_took_part_the_unit_above_approves(car, county, make_report):
+@pytest.mark.parametrize(
+    ("accepted_by", "refused", "approver"),
+    [
+        # The unit's only leader took part: a leader of the unit above approves.
+        ("leader", "leader", "city_leader"),
+        # Nobody's leader took part: the unit's own leader approves, not the one above.
+        ("officer", "city_leader", "leader"),
+    ],
+)
+def test_which_units_leader_approves(accepted_by, refused, approver, car, county, make_report):
     report, _ = make_report(car)
-    _pending_approval(report, county["leader"], county["officer"], county["officer"])
+    _pending_approval(report, county[accepted_by], county["officer"], county["officer"])
     with pytest.raises(workflow.FourEyes):
-        workflow.transition(report, Action.APPROVE, county["leader"])
-    workflow.transition(report, Action.APPROVE, county["city_leader"])
-    assert report.state == State.CONCLUDED
-
-
-def test_the_unit_above_does_not_approve_while_the_units_own_leader_may(car, county, make_report):
-    report, _ = make_report(car)
-    _pending_approval(report, county["officer"], county["officer"], county["officer"])
-    with pytest.raises(workflow.FourEyes):
-        workflow.transition(report, Action.APPROVE, county["city_leader"])
-    workflow.transition(report, Action.APPROVE, county["leader"])
+        workflow.transition(report, Action.APPROVE, county[refused])
+    workflow.transition(report, Action.APPROVE, county[approver])
     assert report.state == State.CONCLUDED
 
 
@@ -276,3 +276,23 @@ def test_seeded_accounts_are_confirmed_by_seeded_leaders(runner):
     decided = db.session.execute(select(AccountChange)).scalars().all()
     assert decided and all(c.confirmed and c.decided_by.role == "leader" for c in decided)
     assert not foureyes.pending()
+
+
+def test_escalating_a_unit_waits_for_a_leader_of_the_commission_that_oversees_it(
+    admin, county, org
+):
+    unit = org["a-jy"]
+    form = {"name": "甲县教育体育局", "parent_id": org["a"].id, "escalated": "y"}
+    response = admin.post(f"/admin/units/{unit.id}", data=form)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert unit.name == "甲县教育体育局"  # a new name takes effect at once
+    assert not unit.escalated and unit.oversight_id == org["a"].id
+    change = db.session.execute(
+        select(AccountChange).where(AccountChange.subject_unit_id == unit.id)
+    ).scalar_one()
+    assert change.unit_id == org["a"].id
+    assert "甲县教育体育局" in admin.get("/admin/users").get_data(as_text=True)
+    foureyes.decide(change, county["leader"], confirm=True)
+    db.session.expire_all()
+    assert unit.escalated and unit.oversight_id == org["city"].id

@@ -1,5 +1,5 @@
-"""Four eyes on accounts: a change by the system admin that opens case content waits until
-a leader of the affected unit confirms it."""
+"""Four eyes on accounts: a change by the system admin that opens case content (an account's
+rights or a unit's place in the tree) waits until a leader of the affected unit confirms it."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -8,7 +8,7 @@ from .. import audit
 from ..extensions import db
 from ..timeutil import utcnow
 from ..transaction import atomic
-from . import sessions, totp
+from . import sessions, totp, tree
 from .models import CASE_ROLES, ROLE_LABELS, AccountChange, Role, Unit, User
 from .scope import NotPermitted
 
@@ -21,6 +21,8 @@ CHANGE_LABELS = {
     "active": _l("启用"),
     "password_hash": _l("重置密码"),
     "reset_totp": _l("重置动态验证码"),
+    "parent_id": _l("上级单位"),
+    "escalated": _l("上级管辖"),
 }
 
 
@@ -50,7 +52,7 @@ def leaders_of(jurisdiction_id: int, *, besides: User | None = None) -> list[Use
     return list(db.session.execute(query).scalars())
 
 
-def confirming_jurisdiction(unit: Unit, user: User) -> int:
+def confirming_jurisdiction(unit: Unit, user: User | None) -> int:
     """Whose leader confirms a change to an account of this unit: its jurisdiction's, or,
     when that has no other leader, the level above's."""
     jurisdiction = db.session.get(Unit, unit.jurisdiction_id)
@@ -69,8 +71,8 @@ def _describe(changes: dict) -> list[str]:
     for key, value in changes.items():
         if key == "role":
             value = str(ROLE_LABELS[Role(value)])
-        elif key == "unit_id":
-            value = db.session.get(Unit, value).name
+        elif key in ("unit_id", "parent_id"):
+            value = db.session.get(Unit, value).name if value else "—"
         elif isinstance(value, bool) or key == "password_hash":
             value = "✓" if value else "✗"
         words.append(f"{CHANGE_LABELS[key]}：{value}")
@@ -94,17 +96,24 @@ def apply(user: User, changes: dict, *, actor: audit.Actor) -> None:
 
 
 @atomic()
-def request(user: User, changes: dict, *, actor: audit.Actor) -> AccountChange:
-    """Hold changes for a leader's confirmation; a newer request replaces an older one."""
-    for older in pending_for(user):
+def request(
+    changes: dict, *, actor: audit.Actor, user: User | None = None, unit: Unit | None = None
+) -> AccountChange:
+    """Hold changes to an account (or a unit) for a leader's confirmation: a leader of the
+    account's (new) unit, or of the commission that oversees the unit. A newer request
+    replaces an older one for the same account or unit."""
+    for older in _pending_about(user, unit):
         older.confirmed = False
         older.decided_at = utcnow()
         audit.record("account_change_withdrawn", older, actor=actor)
+    if user is not None:
+        affected = db.session.get(Unit, changes.get("unit_id", user.unit_id))
+    else:
+        affected = db.session.get(Unit, unit.oversight_id)
     change = AccountChange(
         user=user,
-        unit_id=confirming_jurisdiction(
-            db.session.get(Unit, changes.get("unit_id", user.unit_id)), user
-        ),
+        subject_unit=unit,
+        unit_id=confirming_jurisdiction(affected, user),
         changes=changes,
         summary=_describe(changes),
         requested_by_id=actor.id,
@@ -114,7 +123,7 @@ def request(user: User, changes: dict, *, actor: audit.Actor) -> AccountChange:
     audit.record(
         "account_change_requested",
         change,
-        after={"user": user.username, "summary": change.summary},
+        after={"subject": change.subject, "summary": change.summary},
         actor=actor,
     )
     return change
@@ -138,25 +147,37 @@ def decide(change: AccountChange, leader: User, *, confirm: bool) -> None:
     change.confirmed = confirm
     change.decided_by_id = leader.id
     change.decided_at = utcnow()
-    if confirm:
+    if confirm and change.user is not None:
         apply(change.user, change.changes, actor=leader)
+    elif confirm:
+        unit = change.subject_unit
+        parent_id = change.changes.get("parent_id", unit.parent_id)
+        escalated = change.changes.get("escalated", unit.escalated)
+        tree.move_unit(unit, db.session.get(Unit, parent_id) if parent_id else None, escalated)
     action = "account_change_confirmed" if confirm else "account_change_refused"
     audit.record(
         action,
         change,
-        after={"user": change.user.username, "summary": change.summary},
+        after={"subject": change.subject, "summary": change.summary},
         actor=leader,
     )
 
 
-def pending_for(user: User) -> list[AccountChange]:
+def _pending_about(user: User | None, unit: Unit | None) -> list[AccountChange]:
+    subject = (
+        AccountChange.user_id == user.id
+        if user is not None
+        else AccountChange.subject_unit_id == unit.id
+    )
     return list(
         db.session.execute(
-            select(AccountChange).where(
-                AccountChange.user_id == user.id, AccountChange.confirmed.is_(None)
-            )
+            select(AccountChange).where(subject, AccountChange.confirmed.is_(None))
         ).scalars()
     )
+
+
+def pending_for(user: User) -> list[AccountChange]:
+    return _pending_about(user, None)
 
 
 def pending(leader: User | None = None) -> list[AccountChange]:

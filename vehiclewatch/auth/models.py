@@ -166,17 +166,20 @@ class RecoveryCode(db.Model):
 
 class AccountChange(db.Model):
     """A change by the system admin that opens case content (a case-seeing role, the reveal
-    right, a unit that moves case scope, a password or TOTP reset of a case-seeing account):
-    it waits here until a leader of the affected unit confirms it."""
+    right, a unit that moves case scope, a password or TOTP reset of a case-seeing account;
+    a unit moved or (un)escalated): it waits here until a leader of the affected unit
+    confirms it. Its subject is an account or a unit."""
 
     __tablename__ = "account_change"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    subject_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     # The jurisdiction whose leader confirms.
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     # What takes effect: {"role", "unit_id", "can_reveal_contact", "active",
-    # "password_hash", "reset_totp"} (only the keys that change).
+    # "password_hash", "reset_totp"}, or for a unit {"parent_id", "escalated"} (only the
+    # keys that change).
     changes: Mapped[dict] = mapped_column(JSON)
     summary: Mapped[list] = mapped_column(JSON)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -185,7 +188,13 @@ class AccountChange(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed: Mapped[bool | None] = mapped_column(Boolean)
 
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
-    unit: Mapped[Unit] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    subject_unit: Mapped[Unit | None] = relationship(foreign_keys=[subject_unit_id])
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+
+    @property
+    def subject(self) -> str:
+        return self.user.username if self.user else self.subject_unit.name
+
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

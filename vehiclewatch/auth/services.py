@@ -5,7 +5,7 @@ import hmac
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -13,7 +13,7 @@ from .. import audit
 from ..extensions import db
 from ..timeutil import utcnow
 from ..transaction import atomic
-from . import foureyes, passwords, sessions, totp
+from . import foureyes, passwords, sessions, totp, tree
 from .models import (
     CASE_ROLES,
     AccountChange,
@@ -25,6 +25,7 @@ from .models import (
     User,
 )
 from .passwords import hash_password, hasher, verify_hash
+from .tree import UnitError
 
 
 class UsernameTaken(ValueError):
@@ -37,10 +38,6 @@ class LoginThrottled(Exception):
 
 class InvalidCredentials(Exception):
     """Unknown account, wrong password, or a disabled account."""
-
-
-class UnitError(ValueError):
-    """A unit cannot be created or changed as asked."""
 
 
 _DUMMY_HASH: dict[str, str] = {}
@@ -149,12 +146,29 @@ def complete_login(user: User, device: str, *, second_factor: str | None) -> Sta
     return sessions.start_session(user, device, second_factor=second_factor)
 
 
-@atomic()
+def check_second_factor(user: User, code: str) -> str | None:
+    """The second step of a login: a TOTP or recovery code, counted like a password
+    attempt; returns which factor passed, or None (audited). Raises LoginThrottled."""
+    if not reserve_attempt(user.username):
+        raise LoginThrottled(user.username)
+    factor = totp.check_code(user, code)
+    if factor is None:
+        record_failure(user.username, user, "totp")
+    return factor
+
+
 def enrol_totp(user: User, secret: str, code: str) -> list[str] | None:
-    """Set up the account's authenticator (see totp.enrol); ends its other sessions."""
-    codes = totp.enrol(user, secret, code)
-    if codes is not None:
-        sessions.end_sessions(user, "totp_changed", actor=user, keep=user.staff_session)
+    """Set up the account's authenticator once a code from it checks (counted like a
+    password attempt); ends its other sessions; returns the recovery codes, or None.
+    Raises LoginThrottled."""
+    if not reserve_attempt(user.username):
+        raise LoginThrottled(user.username)
+    with atomic():
+        codes = totp.enrol(user, secret, code)
+        if codes is not None:
+            sessions.end_sessions(user, "totp_changed", actor=user, keep=user.staff_session)
+    if codes is None:
+        record_failure(user.username, user, "totp_enrol")
     return codes
 
 
@@ -215,7 +229,7 @@ def create_user(
             actor=actor,
         )
     elif role in CASE_ROLES:
-        foureyes.request(user, {"active": True}, actor=actor)
+        foureyes.request({"active": True}, user=user, actor=actor)
     return user
 
 
@@ -255,7 +269,7 @@ def update_user(
         if "password_hash" in now:
             audit.record("password_changed", user, actor=actor)
     if gated:
-        return foureyes.request(user, {key: changes[key] for key in gated}, actor=actor)
+        return foureyes.request({key: changes[key] for key in gated}, user=user, actor=actor)
     return None
 
 
@@ -274,7 +288,7 @@ def reset_totp(user: User, *, actor: audit.Actor) -> AccountChange | None:
     that sees cases, reset by someone else, only once a leader confirms."""
     changes = {"reset_totp": True}
     if actor.id != user.id and foureyes.opens_case_content(user, changes):
-        return foureyes.request(user, changes, actor=actor)
+        return foureyes.request(changes, user=user, actor=actor)
     foureyes.apply(user, changes, actor=actor)
     audit.record("totp_reset", user, actor=actor)
     return None
@@ -282,30 +296,6 @@ def reset_totp(user: User, *, actor: audit.Actor) -> AccountChange | None:
 
 def verify_password(user: User, password: str) -> bool:
     return verify_hash(user.password_hash, password)
-
-
-def _place_unit(unit: Unit, parent: Unit | None) -> None:
-    """Derive path, jurisdiction and oversight from the parent (unit must have an id)."""
-    if parent is None:
-        if unit.kind != UnitKind.CITY:
-            raise UnitError("only the city may be the root of the tree")
-        unit.path = f"/{unit.code}/"
-    else:
-        if unit.kind == UnitKind.CITY:
-            raise UnitError("the city is the root and has no parent")
-        if unit.kind == UnitKind.COUNTY and parent.kind != UnitKind.CITY:
-            raise UnitError("a county or district sits directly under the city")
-        if parent.path.startswith(unit.path or "\0"):
-            raise UnitError("a unit cannot be moved under itself")
-        unit.path = f"{parent.path}{unit.code}/"
-    if unit.kind in (UnitKind.CITY, UnitKind.COUNTY):
-        jurisdiction = unit
-    else:
-        jurisdiction = db.session.get(Unit, parent.jurisdiction_id)
-    unit.jurisdiction_id = jurisdiction.id
-    unit.oversight_id = jurisdiction.id
-    if unit.escalated and jurisdiction.parent_id is not None:
-        unit.oversight_id = db.session.get(Unit, jurisdiction.parent_id).jurisdiction_id
 
 
 def _unit_snapshot(unit: Unit) -> dict:
@@ -337,7 +327,7 @@ def create_unit(
     unit.path = ""
     db.session.add(unit)
     db.session.flush()
-    _place_unit(unit, parent)
+    tree.place_unit(unit, parent)
     audit.record("unit_created", unit, after=_unit_snapshot(unit), actor=actor)
     return unit
 
@@ -345,20 +335,17 @@ def create_unit(
 @atomic()
 def update_unit(
     unit: Unit, *, name: str, parent: Unit | None, escalated: bool, actor: audit.Actor
-) -> Unit:
-    """Rename, move or (un)escalate a unit; its subtree follows."""
+) -> AccountChange | None:
+    """Rename a unit now; moving or (un)escalating it moves case scope, so that waits for a
+    leader of the commission that oversees it (returned as the pending change)."""
     before = _unit_snapshot(unit)
-    old_path = unit.path
     unit.name = name.strip()
-    unit.escalated = escalated
-    unit.parent = parent
-    _place_unit(unit, parent)
-    descendants = db.session.execute(
-        select(Unit)
-        .where(Unit.path.startswith(old_path, autoescape=True), Unit.id != unit.id)
-        .order_by(func.length(Unit.path))
-    ).scalars()
-    for child in descendants:
-        _place_unit(child, child.parent)
-    audit.record("unit_updated", unit, before=before, after=_unit_snapshot(unit), actor=actor)
-    return unit
+    moves = {"parent_id": parent.id if parent else None, "escalated": escalated}
+    moves = {key: value for key, value in moves.items() if getattr(unit, key) != value}
+    if moves:
+        tree.check_parent(unit, parent)
+    if unit.name != before["name"]:
+        audit.record("unit_updated", unit, before=before, after=_unit_snapshot(unit), actor=actor)
+    if moves:
+        return foureyes.request(moves, unit=unit, actor=actor)
+    return None

@@ -55,8 +55,7 @@ def login():
         try:
             user = services.authenticate(form.username.data, form.password.data)
         except services.LoginThrottled:
-            flash(_("该账号登录失败次数过多，请一分钟后再试。"), "error")
-            status = 429
+            status = _throttled()
         except services.InvalidCredentials:
             flash(_("用户名或密码错误。"), "error")
             status = 401
@@ -69,6 +68,11 @@ def login():
             return redirect(url_for(step, next=_safe_next(request.args.get("next"))))
     totp_off = not current_app.config["REQUIRE_TOTP"]
     return render_template("auth/login.html", form=form, totp_off=totp_off), status
+
+
+def _throttled() -> int:
+    flash(_("该账号登录失败次数过多，请一分钟后再试。"), "error")
+    return 429
 
 
 def _pending_user() -> User | None:
@@ -96,13 +100,6 @@ def _finish_login(user: User, second_factor: str | None):
     return redirect(_safe_next(request.args.get("next")) or url_for("main.workbench"))
 
 
-def _count_attempt(user: User) -> bool:
-    if services.reserve_attempt(user.username):
-        return True
-    flash(_("该账号登录失败次数过多，请一分钟后再试。"), "error")
-    return False
-
-
 @bp.route("/login/code", methods=["GET", "POST"])
 @public
 @limiter.limit("30/minute", methods=["POST"])
@@ -113,13 +110,13 @@ def second_factor():
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
-        if not _count_attempt(user):
-            status = 429
+        try:
+            factor = services.check_second_factor(user, form.code.data)
+        except services.LoginThrottled:
+            status = _throttled()
         else:
-            factor = totp.check_code(user, form.code.data)
             if factor is not None:
                 return _finish_login(user, factor)
-            services.record_failure(user.username, user, "totp")
             form.code.errors.append(_("验证码不正确或已用过，请等下一个验证码。"))
             status = 401
     return render_template("auth/code.html", form=form), status
@@ -139,10 +136,11 @@ def enrol():
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
-        if not _count_attempt(user):
-            status = 429
-        else:
+        try:
             codes = services.enrol_totp(user, secret, form.code.data)
+        except services.LoginThrottled:
+            status = _throttled()
+        else:
             if codes is not None:
                 session.pop("enrol_secret", None)
                 if not signed_in:
@@ -152,7 +150,6 @@ def enrol():
                     codes=codes,
                     next=_safe_next(request.args.get("next")) or url_for("main.workbench"),
                 )
-            services.record_failure(user.username, user, "totp_enrol")
             form.code.errors.append(_("验证码不正确，请核对手机时间后输入应用中显示的 6 位数字。"))
             status = 401
     uri = totp.provisioning_uri(user, secret)
@@ -318,9 +315,9 @@ def reset_totp(user_id: int):
     return redirect(url_for("auth.edit_user", user_id=user.id))
 
 
-def _say_saved(change: AccountChange | None) -> None:
+def _say_saved(change: AccountChange | None, saved: str | None = None) -> None:
     if change is None:
-        flash(_("账号已保存。"), "info")
+        flash(saved or _("账号已保存。"), "info")
     else:
         flash(
             _(
@@ -382,7 +379,7 @@ def edit_unit(unit_id: int):
         if parent is not None and parent.id == unit.id:
             abort(400)
         try:
-            services.update_unit(
+            change = services.update_unit(
                 unit,
                 name=form.name.data,
                 parent=parent,
@@ -392,6 +389,6 @@ def edit_unit(unit_id: int):
         except services.UnitError as exc:
             flash(_("无法保存单位：%(reason)s", reason=str(exc)), "error")
         else:
-            flash(_("单位已保存。"), "info")
+            _say_saved(change, _("单位已保存。"))
             return redirect(url_for("auth.units"))
     return render_template("auth/unit_form.html", form=form, unit=unit)

@@ -50,7 +50,8 @@ def upgrade():
     op.create_table(
         "account_change",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("subject_unit_id", sa.Integer(), nullable=True),
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("changes", sa.JSON(), nullable=False),
         sa.Column("summary", sa.JSON(), nullable=False),
@@ -66,6 +67,11 @@ def upgrade():
             ["unit_id"], ["unit.id"], name=op.f("fk_account_change_unit_id_unit")
         ),
         sa.ForeignKeyConstraint(
+            ["subject_unit_id"],
+            ["unit.id"],
+            name=op.f("fk_account_change_subject_unit_id_unit"),
+        ),
+        sa.ForeignKeyConstraint(
             ["requested_by_id"],
             ["user_account.id"],
             name=op.f("fk_account_change_requested_by_id_user_account"),
@@ -79,6 +85,9 @@ def upgrade():
     )
     op.create_index(op.f("ix_account_change_user_id"), "account_change", ["user_id"])
     op.create_index(op.f("ix_account_change_unit_id"), "account_change", ["unit_id"])
+    op.create_index(
+        op.f("ix_account_change_subject_unit_id"), "account_change", ["subject_unit_id"]
+    )
     op.create_table(
         "login_throttle",
         sa.Column("username", sa.String(length=60), nullable=False),
