@@ -101,8 +101,8 @@ def reserve_attempt(username: str) -> bool:
     return bool(counted)
 
 
-def clear_attempts(username: str) -> None:
-    """A login completed: its username starts afresh (called inside start of session)."""
+def _clear_attempts(username: str) -> None:
+    """A login completed (both steps): its username's count starts afresh."""
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == username))
 
 
@@ -142,7 +142,7 @@ def authenticate(username: str, password: str) -> User:
 @atomic()
 def complete_login(user: User, device: str, *, second_factor: str | None) -> StaffSession:
     """Both steps passed: a fresh server-side session, and the username's counter cleared."""
-    clear_attempts(user.username)
+    _clear_attempts(user.username)
     return sessions.start_session(user, device, second_factor=second_factor)
 
 
