@@ -218,6 +218,17 @@ def test_without_the_requirement_a_password_alone_signs_in(make_app, org, runner
         )
         assert response.headers["Location"].endswith("/workbench")
         assert client.get("/fleet/vehicles").status_code == 200
+        # Anyone may still set up the authenticator (登录与安全); from then on it is asked.
+        assert "现在设置" in client.get("/account/sessions").get_data(as_text=True)
+        page = client.get("/login/enrol").get_data(as_text=True)
+        secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', page).group(1)
+        done = client.post("/login/enrol", data={"code": pyotp.TOTP(secret).now()})
+        assert done.status_code == 200 and "恢复码" in done.get_data(as_text=True)
+        assert client.get("/fleet/vehicles").status_code == 200
+        again = app.test_client().post(
+            "/login", data={"username": "fleet-demo", "password": "a long fleet passphrase"}
+        )
+        assert "/login/code" in again.headers["Location"]
 
 
 def test_the_requirement_is_on_by_default(app, client):

@@ -129,7 +129,7 @@ def enrol():
     """Set up the authenticator app: during a login (first time, or after a reset), or from
     the account page while signed in."""
     signed_in = current_user.is_authenticated
-    user = current_user if signed_in else _pending_user()
+    user = current_user._get_current_object() if signed_in else _pending_user()
     if user is None or user.totp_enrolled:
         return redirect(url_for("auth.login"))
     secret = session.setdefault("enrol_secret", totp.new_secret())
