@@ -17,16 +17,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from vehiclewatch import audit, create_app
+from vehiclewatch.auth import foureyes, totp
 from vehiclewatch.auth.models import Role, Unit, UnitKind
 from vehiclewatch.auth.services import create_unit, create_user
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.services import create_vehicle
+from vehiclewatch.timeutil import utcnow
+from vehiclewatch.transaction import atomic
 
 PASSWORD = "correct horse battery"
 BASE_CONFIG = {
@@ -176,13 +180,51 @@ def org(app):
     return units
 
 
+# Each test user's authenticator by username (set anew whenever a test creates the user):
+# its secret, recovery codes and the last step it used.
+AUTHENTICATORS: dict[str, dict] = {}
+
+
+def confirm_pending(user) -> None:
+    """Test setup standing in for a leader of the account's unit: apply what awaits
+    confirmation (a case-seeing account starts disabled)."""
+    with atomic():
+        for change in foureyes.pending_for(user):
+            foureyes.apply(user, change.changes, actor=audit.SYSTEM)
+            change.confirmed = True
+
+
+def enrol_authenticator(user) -> None:
+    """Enrol a TOTP secret through the real service, with a code of the previous step, so
+    that logins can use the current and the next one; keep what the test client needs."""
+    secret = pyotp.random_base32()
+    step = int(utcnow().timestamp()) // totp.STEP_SECONDS - 1
+    codes = totp.enrol(user, secret, pyotp.TOTP(secret).at(step * totp.STEP_SECONDS))
+    AUTHENTICATORS[user.username] = {"secret": secret, "step": step, "codes": codes}
+
+
+def second_factor_code(username: str) -> str:
+    """A code the server has not seen: the next step within the allowed drift, else one of
+    the account's recovery codes."""
+    entry = AUTHENTICATORS[username]
+    now = int(utcnow().timestamp()) // totp.STEP_SECONDS
+    step = max(entry["step"] + 1, now - totp.DRIFT_STEPS)
+    if step > now + totp.DRIFT_STEPS:
+        return entry["codes"].pop()
+    entry["step"] = step
+    return pyotp.TOTP(entry["secret"]).at(step * totp.STEP_SECONDS)
+
+
 @pytest.fixture
 def make_user(app):
     counter = itertools.count(1)
 
     def factory(role: Role | str, unit: Unit, username: str | None = None, **kwargs):
         name = username or f"{Role(role).value.replace('_', '-')}-{next(counter)}"
-        return create_user(name, f"测试 {name}", role, unit, PASSWORD, **kwargs, actor=audit.SYSTEM)
+        user = create_user(name, f"测试 {name}", role, unit, PASSWORD, **kwargs, actor=audit.SYSTEM)
+        confirm_pending(user)
+        enrol_authenticator(user)
+        return user
 
     return factory
 
@@ -202,9 +244,15 @@ class AuthActions:
     def __init__(self, client):
         self._client = client
 
-    def login(self, user_or_name, password: str = PASSWORD):
+    def login(self, user_or_name, password: str = PASSWORD, path: str = "/login"):
+        """Password, then (when asked) a TOTP code; returns the last response."""
         username = getattr(user_or_name, "username", user_or_name)
-        return self._client.post("/login", data={"username": username, "password": password})
+        response = self._client.post(path, data={"username": username, "password": password})
+        if response.status_code == 302 and "/login/code" in response.headers["Location"]:
+            with self._client.application.app_context():
+                code = second_factor_code(username)
+            response = self._client.post(response.headers["Location"], data={"code": code})
+        return response
 
     def logout(self):
         return self._client.post("/logout")
@@ -236,7 +284,6 @@ def make_report(app):
 
     from vehiclewatch.reports.filing import NewReport, file_report
     from vehiclewatch.reports.protection import new_submission_id
-    from vehiclewatch.timeutil import utcnow
 
     def factory(vehicle=None, **fields):
         fields.setdefault("category", "private_use")

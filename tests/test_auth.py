@@ -2,14 +2,15 @@
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from vehiclewatch.audit import AuditEntry
-from vehiclewatch.auth.models import LoginFailure, User
+from vehiclewatch.auth import sessions
+from vehiclewatch.auth.models import LoginThrottle, StaffSession, User
 from vehiclewatch.extensions import db
 from vehiclewatch.timeutil import utcnow
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, AuthActions, second_factor_code
 
 
 def _actions():
@@ -50,25 +51,17 @@ def test_login_is_throttled_per_account_after_five_failures(app, auth, org, make
     assert "登录失败次数过多" in blocked.get_data(as_text=True)
     assert "login_throttled" in _actions()
     # Another account is not affected, and the counter lives in the database.
-    assert (
-        app.test_client()
-        .post("/login", data={"username": other.username, "password": PASSWORD})
-        .status_code
-        == 302
-    )
-    assert (
-        db.session.execute(
-            select(func.count()).where(LoginFailure.username == user.username)
-        ).scalar_one()
-        == 5
-    )
+    assert AuthActions(app.test_client()).login(other).status_code == 302
+    assert db.session.get(LoginThrottle, user.username).attempts == 5
 
 
 def test_throttle_expires_after_the_window(app, auth, org, make_user):
     user = make_user("officer", org["a"])
-    old = utcnow() - timedelta(seconds=61)
     for _ in range(5):
-        db.session.add(LoginFailure(username=user.username, at=old))
+        assert auth.login(user, "wrong password!").status_code == 401
+    assert auth.login(user).status_code == 429
+    throttle = db.session.get(LoginThrottle, user.username)
+    throttle.window_started_at = utcnow() - timedelta(seconds=61)
     db.session.commit()
     assert auth.login(user).status_code == 302
 
@@ -96,7 +89,7 @@ def test_password_change_ends_every_session(app, org, make_user):
     user = make_user("officer", org["a"])
     first, second = app.test_client(), app.test_client()
     for c in (first, second):
-        c.post("/login", data={"username": user.username, "password": PASSWORD})
+        AuthActions(c).login(user)
         assert c.get("/workbench").status_code == 200
     response = first.post(
         "/account/password",
@@ -109,12 +102,8 @@ def test_password_change_ends_every_session(app, org, make_user):
     assert response.status_code == 302
     assert second.get("/workbench").status_code == 302
     assert first.get("/workbench").status_code == 302
-    assert (
-        app.test_client()
-        .post("/login", data={"username": user.username, "password": "a brand new passphrase"})
-        .status_code
-        == 302
-    )
+    again = AuthActions(app.test_client()).login(user, "a brand new passphrase")
+    assert again.status_code == 302
     assert "password_changed" in _actions()
 
 
@@ -137,11 +126,14 @@ def test_wrong_current_password_changes_nothing(client, auth, org, make_user):
 def test_idle_timeout_logs_out(client, auth, org, make_user, app):
     user = make_user("officer", org["a"])
     auth.login(user)
-    with client.session_transaction() as session:
-        limit = app.config["IDLE_TIMEOUT_MINUTES"] + 1
-        session["last_seen"] = (utcnow() - timedelta(minutes=limit)).isoformat()
+    limit = app.config["IDLE_TIMEOUT_MINUTES"] + 1
+    row = db.session.execute(select(StaffSession)).scalar_one()
+    row.last_seen_at = utcnow() - timedelta(minutes=limit)
+    db.session.commit()
     response = client.get("/workbench")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "长时间未操作" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert db.session.get(StaffSession, row.id).end_reason == "idle"
 
 
 def test_disabled_account_cannot_log_in(auth, org, make_user):
@@ -151,11 +143,9 @@ def test_disabled_account_cannot_log_in(auth, org, make_user):
     assert auth.login(user).status_code == 401
 
 
-def test_open_redirect_after_login_is_refused(client, org, make_user):
+def test_open_redirect_after_login_is_refused(auth, org, make_user):
     user = make_user("officer", org["a"])
-    response = client.post(
-        "/login?next=https://evil.example/", data={"username": user.username, "password": PASSWORD}
-    )
+    response = auth.login(user, path="/login?next=https://evil.example/")
     assert response.headers["Location"].endswith("/workbench")
 
 
@@ -163,7 +153,10 @@ def test_csrf_is_enforced_on_every_state_changing_route(make_app, org, make_user
     """With CSRF on, a POST without a token is refused on every route that accepts POST."""
     from .test_access import build_url
 
-    tokens = [None] + [make_user(r, org["city"]).session_token for r in ("sysadmin", "fleet_admin")]
+    tokens = [None] + [
+        sessions.start_session(make_user(r, org["city"]), "test", second_factor=None).token
+        for r in ("sysadmin", "fleet_admin")
+    ]
     app = make_app(WTF_CSRF_ENABLED=True)
     checked = 0
     with app.app_context():
@@ -195,3 +188,11 @@ def test_login_form_with_csrf_on_works_in_a_real_flow(make_app, org, make_user):
             "/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token}
         )
         assert response.status_code == 302
+        assert "/login/code" in response.headers["Location"]
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        code = second_factor_code(user.username)
+        response = client.post(
+            response.headers["Location"], data={"code": code, "csrf_token": token}
+        )
+        assert response.status_code == 302 and response.headers["Location"].endswith("/workbench")

@@ -36,3 +36,18 @@ def test_demo_reset_removes_only_an_sqlite_database(app):
     assert Path(url.database).exists()
     reset_database()
     assert not Path(url.database).exists()
+
+
+def test_the_demo_signs_staff_in_without_totp_and_says_so(app, runner, monkeypatch):
+    served = {}
+
+    def fake_server(host, port, *, debugger):
+        served["require_totp"] = app.config["REQUIRE_TOTP"]
+        served["login_page"] = app.test_client().get("/login").get_data(as_text=True)
+
+    monkeypatch.setattr("vehiclewatch.cli.run_development_server", fake_server)
+    result = runner.invoke(args=["demo", "--port", "5099"])
+    assert result.exit_code == 0, result.output
+    assert "without a TOTP code" in result.output
+    assert served["require_totp"] is False
+    assert "演示模式：登录不要求手机动态验证码" in served["login_page"]

@@ -34,7 +34,8 @@ def test_demo_accounts_log_in_and_scopes_follow_the_tree(runner, client):
     roles = set(db.session.execute(select(User.role)).scalars())
     assert roles == {"sysadmin", "fleet_admin", "officer", "leader"}
     response = client.post("/login", data={"username": "fleet-cg", "password": "demo-pass-2026"})
-    assert response.status_code == 302
+    # The password is right; the account sets up its second factor next.
+    assert response.status_code == 302 and "/login/enrol" in response.headers["Location"]
     # The county's own 纪委监委 is escalated: its cars go to the city, not to the county.
     officer = db.session.execute(select(User).where(User.username == "officer-cg")).scalar_one()
     visible = set(

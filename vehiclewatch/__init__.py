@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -67,7 +67,7 @@ def _init_requests(app: Flask) -> None:
 
 def _init_login(app: Flask) -> None:
     from .auth.access import enforce_login
-    from .auth.models import User
+    from .auth.sessions import load_session
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -76,9 +76,8 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(token: str):
-        return db.session.execute(
-            db.select(User).where(User.session_token == token, User.active.is_(True))
-        ).scalar_one_or_none()
+        user, g.session_end_reason = load_session(token)
+        return user
 
     app.before_request(enforce_login)
 

@@ -56,6 +56,10 @@ class Defaults:
     # age public keys (age1…, comma-separated) that `backup` encrypts archives to.
     BACKUP_RECIPIENT = None
     IDLE_TIMEOUT_MINUTES = 30
+    # A staff session ends this long after its login, however active (besides the idle timeout).
+    SESSION_MAX_HOURS = 12
+    # Every staff account signs in with a TOTP code after its password (enrols at first login).
+    REQUIRE_TOTP = True
     LOGIN_FAILURE_LIMIT = 5
     LOGIN_FAILURE_WINDOW_SECONDS = 60
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024

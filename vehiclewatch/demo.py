@@ -85,7 +85,8 @@ def announce(host: str, base_url: str) -> None:
         f"    staff login:  {base_url}/login",
         *ACCOUNTS,
         "",
-        "  demo mode: Flask's development server, production checks off (development keys),",
+        "  demo mode: staff sign in without a TOTP code (VEHICLEWATCH_REQUIRE_TOTP off),",
+        "  Flask's development server, production checks off (development keys),",
     ]
     if host in EVERY_ADDRESS:
         lines += [
@@ -114,6 +115,8 @@ def demo_command(host: str, port: int, reset: bool) -> None:
     # The reloader runs this command again in a child process: set up and speak only once.
     reloaded = os.environ.get("WERKZEUG_RUN_MAIN") == "true"
     base_url = demo_base_url(host, port)
+    # Demo accounts sign in with a password alone; the login page says so.
+    current_app.config["REQUIRE_TOTP"] = False
     if reloaded:
         current_app.config["PUBLIC_BASE_URL"] = base_url
     else:

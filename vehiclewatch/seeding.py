@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from . import asset_dir, audit
+from .auth import foureyes
 from .auth.models import Unit
 from .auth.services import create_unit, create_user
 from .calendar.services import add_holiday_period
@@ -44,7 +45,8 @@ def seed(directory: Path) -> dict[str, int]:
                 actor=audit.SYSTEM,
             )
         counts["units"] = len(units)
-        accounts = _read(directory / "accounts.csv")
+        # Leaders first: a unit's first leader is exempt from confirmation (audited).
+        accounts = sorted(_read(directory / "accounts.csv"), key=lambda r: r["role"] != "leader")
         for row in accounts:
             create_user(
                 row["username"],
@@ -56,6 +58,10 @@ def seed(directory: Path) -> dict[str, int]:
                 actor=audit.SYSTEM,
             )
         counts["accounts"] = len(accounts)
+        # The demo's leaders confirm the demo's officers, as they would on 账号变更确认.
+        for change in foureyes.pending():
+            leader = foureyes.leaders_of(change.unit_id)[0]
+            foureyes.decide(change, leader, confirm=True)
         holidays = _read(directory / "holidays.csv")
         for row in holidays:
             add_holiday_period(

@@ -25,6 +25,7 @@ from http.cookies import SimpleCookie
 from ipaddress import IPv4Address
 from pathlib import Path
 
+import pyotp
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -376,10 +377,17 @@ def test_the_limiter_sees_each_client_behind_nginx(stack):
 
 
 def _login(visitor: Visitor, username: str) -> None:
+    """Password, then the authenticator set up at the account's first login (TOTP stays on)."""
     response, page = visitor.get("/login")
     fields = form_fields(page.decode()) | {"username": username, "password": DEMO_PASSWORD}
     response, _ = visitor.post_form("/login", fields)
     assert response.status == 302, f"login as {username}: {response.status}"
+    assert "/login/enrol" in response.getheader("Location")
+    response, page = visitor.get("/login/enrol")
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', page.decode()).group(1)
+    fields = form_fields(page.decode()) | {"code": pyotp.TOTP(secret).now()}
+    response, page = visitor.post_form("/login/enrol", fields)
+    assert response.status == 200 and "恢复码" in page.decode(), f"enrol {username}"
 
 
 def test_photos_come_from_nginx_after_the_scope_check(stack):

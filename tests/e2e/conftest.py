@@ -236,3 +236,45 @@ def new_context(browser, server) -> Iterator[Callable]:
     yield factory
     for context in opened:
         context.close()
+
+
+def sign_in(page, username: str) -> None:
+    """A demo account's first login through the pages: the password, then setting up the
+    authenticator (TOTP stays on in the browser tests), whose code pyotp computes."""
+    import pyotp
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url("**/login/enrol**")
+    expect(page.locator(".totp-qr svg")).to_be_visible()
+    secret = page.locator("#totp-secret").inner_text()
+    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="完成设置", exact=True).click()
+    expect(page.locator("ul.recovery-codes li")).to_have_count(10)
+    page.get_by_role("link", name="我已保存，继续").click()
+    page.wait_for_url("**/workbench")
+
+
+@pytest.fixture(scope="session")
+def storage_states(tmp_path_factory) -> dict:
+    """Where each signed-in account's cookies are kept for the whole browser session: a
+    code is accepted once, so every account signs in once and its state is reused."""
+    return {"folder": tmp_path_factory.mktemp("storage-states")}
+
+
+@pytest.fixture
+def staff(new_context, storage_states) -> Callable:
+    """A browser context signed in as a demo account (signing in the first time)."""
+
+    def factory(username: str, **options):
+        path = storage_states["folder"] / f"{username}.json"
+        if not path.exists():
+            page = new_context().new_page()
+            sign_in(page, username)
+            page.context.storage_state(path=str(path))
+        return new_context(storage_state=str(path), **options)
+
+    return factory

@@ -12,18 +12,10 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from .conftest import DEMO_PASSWORD, artifact, shot
+from .conftest import artifact, shot
 
 RECEIPT = re.compile(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){4}")
 PHONE = "Pixel 7"  # from Playwright's device list; an Android phone, so Chromium fits it
-
-
-def login(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url("**/workbench")
 
 
 def act(page: Page, label: str, state: str) -> None:
@@ -68,12 +60,11 @@ def sticker_token(server, unit_code: str, nth: int) -> str:
 
 
 def test_sticker_scan_report_review_and_reply(
-    new_context, playwright_instance, server, artifacts, tmp_path
+    new_context, staff, playwright_instance, server, artifacts, tmp_path
 ):
     # 1. The fleet admin of 城关区 prints the sheet of 城关区教育局 (not escalated, so the
     # district's own officers review reports about these cars).
-    fleet = new_context().new_page()
-    login(fleet, "fleet-cg")
+    fleet = staff("fleet-cg").new_page()
     fleet.goto("/fleet/stickers/print")
     fleet.select_option("select[name=unit_id]", label="城关区教育局")
     fleet.select_option("select[name=layout]", value="a4-8")
@@ -113,8 +104,7 @@ def test_sticker_scan_report_review_and_reply(
     shot(phone, "phone-receipt")
 
     # 3. The district officer finds it at the top of the queue and handles it.
-    officer = new_context().new_page()
-    login(officer, "officer-cg")
+    officer = staff("officer-cg").new_page()
     officer.goto("/review/")
     first = officer.locator("table.queue tbody tr").first
     expect(first.locator("td").nth(2)).to_have_text(plate)
@@ -138,8 +128,7 @@ def test_sticker_scan_report_review_and_reply(
     shot(officer, "officer-proposed")
 
     # The district leader approves.
-    leader = new_context().new_page()
-    login(leader, "leader-cg")
+    leader = staff("leader-cg").new_page()
     leader.goto(f"/review/reports/{report_id}")
     expect(leader.locator("h1 .state")).to_have_text("待审批")
     act(leader, "批准办结", "已办结")
@@ -245,7 +234,7 @@ def test_report_form_by_keyboard_alone(new_context, server):
 
 
 def test_sealed_car_says_so_and_its_report_arrives_flagged(
-    new_context, playwright_instance, server
+    new_context, staff, playwright_instance, server
 ):
     """A holiday under way, a car sealed for it: the scan page says 节假日封存中 and the
     report about it reaches the officers flagged. Runs last: the holiday it adds puts every
@@ -262,16 +251,14 @@ def test_sealed_car_says_so_and_its_report_arrives_flagged(
     )[0][0]
 
     # The system admin enters the holiday; the city's fleet admin seals the car for it.
-    admin = new_context().new_page()
-    login(admin, "admin")
+    admin = staff("admin").new_page()
     admin.goto("/admin/holidays")
     admin.fill("input[name=name]", "端到端测试假期")
     admin.fill("input[name=start]", today.isoformat())
     admin.fill("input[name=end]", (today + timedelta(days=1)).isoformat())
     admin.get_by_role("button", name="添加", exact=True).click()
     expect(admin.locator("table")).to_contain_text("端到端测试假期")
-    fleet = new_context().new_page()
-    login(fleet, "fleet-city")
+    fleet = staff("fleet-city").new_page()
     fleet.goto("/fleet/sealing/new")
     fleet.fill("input[name=plate]", plate)
     option = fleet.locator("select[name=holiday_period_id] option", has_text="端到端测试假期")
@@ -294,8 +281,7 @@ def test_sealed_car_says_so_and_its_report_arrives_flagged(
     expect(phone.locator("h1")).to_have_text("举报已提交，谢谢您！")
 
     # The city officer sees it among the flagged reports, with the reason.
-    officer = new_context().new_page()
-    login(officer, "officer-city")
+    officer = staff("officer-city").new_page()
     officer.goto("/review/?flagged=1")
     row = officer.locator("table.queue tbody tr", has_text=plate).first
     expect(row).to_contain_text("疑点")

@@ -1,13 +1,11 @@
 """Deny by default: every endpoint needs a login unless marked public."""
 
-from datetime import datetime, timedelta
 from functools import wraps
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
-from ..timeutil import utcnow
 from .models import Role
 
 
@@ -36,12 +34,15 @@ def roles_required(*roles: Role):
 
 
 def enforce_login():
-    """before_request: refuse anonymous access to non-public endpoints; apply the idle timeout."""
+    """before_request: refuse anonymous access to non-public endpoints; say why a session
+    ended (idle timeout, absolute lifetime)."""
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if current_user.is_authenticated and _idle_expired():
-        logout_user()
+    if not current_user.is_authenticated and g.get("session_end_reason"):
         session.clear()
-        flash(_("长时间未操作，已自动退出，请重新登录。"), "warning")
+        if g.session_end_reason == "idle":
+            flash(_("长时间未操作，已自动退出，请重新登录。"), "warning")
+        else:
+            flash(_("登录已超过最长时限，请重新登录。"), "warning")
         if view is None or not getattr(view, "is_public", False):
             return redirect(url_for("auth.login", next=request.path))
     if view is None or getattr(view, "is_public", False) or request.endpoint == "static":
@@ -49,13 +50,3 @@ def enforce_login():
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     return None
-
-
-def _idle_expired() -> bool:
-    now = utcnow()
-    last = session.get("last_seen")
-    session["last_seen"] = now.isoformat()
-    if last is None:
-        return False
-    limit = timedelta(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"])
-    return now - datetime.fromisoformat(last) > limit

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from .. import audit
 from ..extensions import db
 from .models import Role, Unit
+from .passwords import WeakPassword
 from .services import UsernameTaken, create_user
 
 
@@ -23,12 +24,14 @@ def create_user_command(username, display_name, role, unit_code, reveal_contact,
     unit = db.session.execute(select(Unit).where(Unit.code == unit_code)).scalar_one_or_none()
     if unit is None:
         raise click.ClickException(f"unknown unit code: {unit_code}")
-    if len(password) < 12:
-        raise click.ClickException("the password needs at least 12 characters")
     try:
         user = create_user(
             username, display_name, role, unit, password, reveal_contact, actor=audit.SYSTEM
         )
     except UsernameTaken:
         raise click.ClickException(f"username already taken: {username}") from None
+    except WeakPassword as exc:
+        raise click.ClickException(f"password refused: {exc}") from None
     click.echo(f"created {user.username} ({user.role}) in {unit.name}")
+    if not user.active:
+        click.echo("it stays disabled until a leader of its unit confirms it (账号变更确认)")

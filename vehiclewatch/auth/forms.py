@@ -1,4 +1,4 @@
-"""Forms for login, password change, accounts and units."""
+"""Forms for login (password, second factor), password change, accounts and units."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,12 +14,13 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=200)])
 
 
+class CodeForm(FlaskForm):
+    code = StringField(_l("动态验证码或恢复码"), validators=[DataRequired(), Length(max=20)])
+
+
 class PasswordForm(FlaskForm):
     current = PasswordField(_l("当前密码"), validators=[DataRequired()])
-    new = PasswordField(
-        _l("新密码"),
-        validators=[DataRequired(), Length(min=12, max=200, message=_l("新密码至少 12 个字符。"))],
-    )
+    new = PasswordField(_l("新密码"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(
         _l("再次输入新密码"), validators=[EqualTo("new", message=_l("两次输入的新密码不一致。"))]
     )
@@ -41,10 +42,7 @@ class UserForm(FlaskForm):
     unit_id = SelectField(_l("所属单位"), coerce=int)
     can_reveal_contact = BooleanField(_l("可查看实名举报人联系方式"))
     active = BooleanField(_l("启用"), default=True)
-    password = PasswordField(
-        _l("初始密码"),
-        validators=[Optional(), Length(min=12, max=200, message=_l("密码至少 12 个字符。"))],
-    )
+    password = PasswordField(_l("初始密码"), validators=[Optional(), Length(max=200)])
 
 
 class UnitForm(FlaskForm):

@@ -1,12 +1,11 @@
 """Units (the organisation tree) and staff accounts."""
 
-import secrets
 from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -75,10 +74,6 @@ ROLE_LABELS = {
 }
 
 
-def new_session_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
 
@@ -90,15 +85,18 @@ class User(UserMixin, db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     can_reveal_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Flask-Login's id; replaced at logout-everywhere and password change, which
-    # ends every session that carried the old one.
-    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    # The TOTP secret, encrypted with the contact keys; the last time step accepted (a code
+    # is never accepted twice).
+    totp_secret_enc: Mapped[str | None] = mapped_column(String(255))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
+    # The server-side session this request runs in (set by the session loader).
+    staff_session = None
 
-    def get_id(self) -> str:
-        return self.session_token
+    def get_id(self) -> str | None:
+        return self.staff_session.token if self.staff_session else None
 
     @property
     def is_active(self) -> bool:
@@ -108,13 +106,92 @@ class User(UserMixin, db.Model):
     def role_label(self) -> str:
         return str(ROLE_LABELS[Role(self.role)])
 
+    @property
+    def sees_cases(self) -> bool:
+        return self.role in CASE_ROLES
 
-class LoginFailure(db.Model):
-    """Failed logins per account, kept in the database so every worker sees them."""
+    @property
+    def totp_enrolled(self) -> bool:
+        return self.totp_secret_enc is not None
 
-    __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_username_at", "username", "at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(60))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+CASE_ROLES = frozenset({Role.OFFICER, Role.LEADER})
+
+
+class LoginThrottle(db.Model):
+    """Login attempts per typed username within the current window, kept in the database so
+    every worker sees them; an attempt is counted (atomically) before it is checked."""
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(String(60), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffSession(db.Model):
+    """One login: ended by logout, by a change to the account, by its owner, by the idle
+    timeout or by its absolute lifetime. Keeps a coarse device label, never an address."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The cookie carries the token; the table only its SHA-256.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    device: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+
+    user: Mapped[User] = relationship()
+    # The plain token, known only in the request that created the session.
+    token = None
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for a TOTP code; only its hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AccountChange(db.Model):
+    """A change by the system admin that opens case content (a case-seeing role, the reveal
+    right, a unit that moves case scope, a password or TOTP reset of a case-seeing account;
+    a unit moved or (un)escalated): it waits here until a leader of the affected unit
+    confirms it. Its subject is an account or a unit."""
+
+    __tablename__ = "account_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    subject_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    # The jurisdiction whose leader confirms.
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    # What takes effect: {"role", "unit_id", "can_reveal_contact", "active",
+    # "password_hash", "reset_totp"}, or for a unit {"parent_id", "escalated"} (only the
+    # keys that change).
+    changes: Mapped[dict] = mapped_column(JSON)
+    summary: Mapped[list] = mapped_column(JSON)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed: Mapped[bool | None] = mapped_column(Boolean)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    subject_unit: Mapped[Unit | None] = relationship(foreign_keys=[subject_unit_id])
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+
+    @property
+    def subject(self) -> str:
+        return self.user.username if self.user else self.subject_unit.name
+
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

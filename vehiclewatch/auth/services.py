@@ -1,18 +1,32 @@
 """Writes for accounts and units: the only place that changes them."""
 
+import hashlib
+import hmac
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import audit
 from ..extensions import db
 from ..timeutil import utcnow
 from ..transaction import atomic
-from .models import LoginFailure, Role, Unit, UnitKind, User, new_session_token
+from . import foureyes, passwords, sessions, totp, tree
+from .models import (
+    CASE_ROLES,
+    AccountChange,
+    LoginThrottle,
+    Role,
+    StaffSession,
+    Unit,
+    UnitKind,
+    User,
+)
+from .passwords import hash_password, hasher, verify_hash
+from .tree import UnitError
 
 
 class UsernameTaken(ValueError):
@@ -27,87 +41,142 @@ class InvalidCredentials(Exception):
     """Unknown account, wrong password, or a disabled account."""
 
 
-class UnitError(ValueError):
-    """A unit cannot be created or changed as asked."""
-
-
-def _hasher() -> PasswordHasher:
-    cfg = current_app.config
-    return PasswordHasher(
-        time_cost=cfg.get("ARGON2_TIME_COST", 3),
-        memory_cost=cfg.get("ARGON2_MEMORY_COST", 65536),
-        parallelism=cfg.get("ARGON2_PARALLELISM", 4),
-    )
-
-
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
-
-
-def _password_matches(stored_hash: str, password: str) -> bool:
-    try:
-        return _hasher().verify(stored_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 _DUMMY_HASH: dict[str, str] = {}
 
 
-def _equalise_timing(password: str) -> None:
-    """Spend the same work on an unknown account as on a known one."""
-    key = "dummy"
-    if key not in _DUMMY_HASH:
-        _DUMMY_HASH[key] = hash_password("not-a-password")
-    _password_matches(_DUMMY_HASH[key], password)
+def _dummy_hash() -> str:
+    """A hash to check against for an unknown account, so it costs what a known one does."""
+    if "dummy" not in _DUMMY_HASH:
+        _DUMMY_HASH["dummy"] = hash_password("not-a-password")
+    return _DUMMY_HASH["dummy"]
 
 
-def _recent_failures(username: str) -> int:
-    window = timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
-    return db.session.execute(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.username == username, LoginFailure.at > utcnow() - window)
-    ).scalar_one()
+def _account_label(username: str, known: bool) -> str:
+    """What the audit log keeps of a typed username: the name of a real account; for an
+    unknown one (often a password typed into the wrong field) only a keyed hash."""
+    if known:
+        return username
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return "unknown:" + hmac.new(key, username.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _insert_ignore(model):
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(model)
+
+
+def reserve_attempt(username: str) -> bool:
+    """Count a login attempt (password or second factor) for this username before it is
+    checked: atomically, so parallel attempts cannot slip past the limit. False (and an
+    audit entry) when the limit for the window is reached."""
+    cfg = current_app.config
+    now = utcnow()
+    cutoff = now - timedelta(seconds=cfg["LOGIN_FAILURE_WINDOW_SECONDS"])
+    stale = LoginThrottle.window_started_at <= cutoff
+    with atomic():
+        db.session.execute(
+            _insert_ignore(LoginThrottle)
+            .values(username=username, attempts=0, window_started_at=now)
+            .on_conflict_do_nothing(index_elements=["username"])
+        )
+        counted = db.session.execute(
+            update(LoginThrottle)
+            .where(
+                LoginThrottle.username == username,
+                or_(LoginThrottle.attempts < cfg["LOGIN_FAILURE_LIMIT"], stale),
+            )
+            .values(
+                attempts=case((stale, 1), else_=LoginThrottle.attempts + 1),
+                window_started_at=case((stale, now), else_=LoginThrottle.window_started_at),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not counted:
+            audit.record(
+                "login_throttled",
+                object_type="user_account",
+                object_id=_account_label(username, _find_user(username) is not None),
+                actor=audit.PUBLIC,
+            )
+    return bool(counted)
+
+
+def _clear_attempts(username: str) -> None:
+    """A login completed (both steps): its username's count starts afresh."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == username))
+
+
+def _find_user(username: str) -> User | None:
+    return db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+
+def record_failure(username: str, user: User | None, factor: str) -> None:
+    """Audit a failed login step (the attempt was counted when it was reserved)."""
+    with atomic():
+        audit.record(
+            "login_failed",
+            object_type="user_account",
+            object_id=_account_label(username, user is not None),
+            after={"factor": factor},
+            actor=audit.PUBLIC,
+        )
 
 
 def authenticate(username: str, password: str) -> User:
-    """Check a login; record and audit failures; raise if throttled or wrong."""
+    """Check a username and password (the first step of a login); raise if throttled or
+    wrong. An unknown, a disabled and a live account take the same work and answer alike."""
     username = username.strip()
-    with atomic():
-        user = _check_login(username, password)
-    if isinstance(user, Exception):
-        raise user  # raised after the commit, so the failure stays on the record
-    return user
-
-
-def _check_login(username: str, password: str) -> User | Exception:
-    if _recent_failures(username) >= current_app.config["LOGIN_FAILURE_LIMIT"]:
-        audit.record(
-            "login_throttled", object_type="user_account", object_id=username, actor=audit.PUBLIC
-        )
-        return LoginThrottled(username)
-    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None:
-        _equalise_timing(password)
-    ok = user is not None and user.active and _password_matches(user.password_hash, password)
-    if not ok:
-        db.session.add(LoginFailure(username=username))
-        audit.record(
-            "login_failed", object_type="user_account", object_id=username, actor=audit.PUBLIC
-        )
-        return InvalidCredentials(username)
-    if _hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-    audit.record("login", user, actor=user)
+    if not reserve_attempt(username):
+        raise LoginThrottled(username)
+    user = _find_user(username)
+    matches = verify_hash(user.password_hash if user is not None else _dummy_hash(), password)
+    if not (matches and user is not None and user.active):
+        record_failure(username, user, "password")
+        raise InvalidCredentials(username)
+    if hasher().check_needs_rehash(user.password_hash):
+        with atomic():
+            user.password_hash = hash_password(password)
     return user
 
 
 @atomic()
+def complete_login(user: User, device: str, *, second_factor: str | None) -> StaffSession:
+    """Both steps passed: a fresh server-side session, and the username's counter cleared."""
+    _clear_attempts(user.username)
+    return sessions.start_session(user, device, second_factor=second_factor)
+
+
+def check_second_factor(user: User, code: str) -> str | None:
+    """The second step of a login: a TOTP or recovery code, counted like a password
+    attempt; returns which factor passed, or None (audited). Raises LoginThrottled."""
+    if not reserve_attempt(user.username):
+        raise LoginThrottled(user.username)
+    factor = totp.check_code(user, code)
+    if factor is None:
+        record_failure(user.username, user, "totp")
+    return factor
+
+
+def enrol_totp(user: User, secret: str, code: str) -> list[str] | None:
+    """Set up the account's authenticator once a code from it checks (counted like a
+    password attempt); ends its other sessions; returns the recovery codes, or None.
+    Raises LoginThrottled."""
+    if not reserve_attempt(user.username):
+        raise LoginThrottled(user.username)
+    with atomic():
+        codes = totp.enrol(user, secret, code)
+        if codes is not None:
+            sessions.end_sessions(user, "totp_changed", actor=user, keep=user.staff_session)
+    if codes is None:
+        record_failure(user.username, user, "totp_enrol")
+    return codes
+
+
+@atomic()
 def record_logout(user: User) -> None:
-    """Audit a logout."""
-    audit.record("logout", user, actor=user)
+    """End the session this request runs in."""
+    sessions.end_session(user.staff_session, "logout", actor=user)
 
 
 def _user_snapshot(user: User) -> dict:
@@ -132,21 +201,36 @@ def create_user(
     *,
     actor: audit.Actor,
 ) -> User:
-    """Create a staff account."""
-    if db.session.execute(select(User.id).where(User.username == username.strip())).first():
+    """Create a staff account. An account that sees cases starts disabled until a leader of
+    its unit confirms it, except a unit's first leader created on the command line or by
+    the seed (the exemption is on the record)."""
+    username = username.strip()
+    if db.session.execute(select(User.id).where(User.username == username)).first():
         raise UsernameTaken(username)
+    passwords.check(password, username)
     role = Role(role)
+    exempt = actor is audit.SYSTEM and foureyes.is_first_leader(role, unit)
     user = User(
-        username=username.strip(),
+        username=username,
         display_name=display_name.strip(),
         role=role,
         unit=unit,
         password_hash=hash_password(password),
-        can_reveal_contact=can_reveal_contact and role in (Role.OFFICER, Role.LEADER),
+        can_reveal_contact=can_reveal_contact and role in CASE_ROLES,
+        active=role not in CASE_ROLES or exempt,
     )
     db.session.add(user)
     db.session.flush()
     audit.record("user_created", user, after=_user_snapshot(user), actor=actor)
+    if exempt:
+        audit.record(
+            "four_eyes_exempt",
+            user,
+            after={"reason": "first_leader", "unit": unit.code},
+            actor=actor,
+        )
+    elif role in CASE_ROLES:
+        foureyes.request({"active": True}, user=user, actor=actor)
     return user
 
 
@@ -161,58 +245,58 @@ def update_user(
     active: bool,
     new_password: str = "",
     actor: audit.Actor,
-) -> User:
-    """Change an account's role, unit, rights, status or password; ends its sessions if
-    anything changed."""
-    before = _user_snapshot(user)
-    user.display_name = display_name.strip()
-    user.role = Role(role)
-    user.unit = unit
-    user.can_reveal_contact = can_reveal_contact and user.role in (Role.OFFICER, Role.LEADER)
-    user.active = active
-    after = _user_snapshot(user)
-    if after != before:
-        user.session_token = new_session_token()
-        audit.record("user_updated", user, before=before, after=after, actor=actor)
+) -> AccountChange | None:
+    """Change an account's name, role, unit, rights, status or password. What opens case
+    content waits for a leader (returned as the pending change); the rest takes effect now,
+    and anything but a new name ends the account's sessions."""
+    role = Role(role)
+    wanted = {
+        "display_name": display_name.strip(),
+        "role": role,
+        "unit_id": unit.id,
+        "can_reveal_contact": can_reveal_contact and role in CASE_ROLES,
+        "active": active,
+    }
+    changes = {key: value for key, value in wanted.items() if getattr(user, key) != value}
     if new_password:
-        change_password(user, new_password, actor=actor)
-    return user
+        passwords.check(new_password, user.username)
+        changes["password_hash"] = hash_password(new_password)
+    gated = foureyes.opens_case_content(user, changes) if actor.id != user.id else set()
+    now = {key: value for key, value in changes.items() if key not in gated}
+    if now:
+        before = _user_snapshot(user)
+        foureyes.apply(user, now, actor=actor)
+        audit.record("user_updated", user, before=before, after=_user_snapshot(user), actor=actor)
+        if "password_hash" in now:
+            audit.record("password_changed", user, actor=actor)
+    if gated:
+        return foureyes.request({key: changes[key] for key in gated}, user=user, actor=actor)
+    return None
 
 
 @atomic()
-def change_password(user: User, new_password: str, *, actor: audit.Actor) -> None:
-    """Set a new password and end every session of the account."""
+def change_password(user: User, new_password: str, *, actor: User) -> None:
+    """The account's owner sets a new password: every session of the account ends."""
+    passwords.check(new_password, user.username)
     user.password_hash = hash_password(new_password)
-    user.session_token = new_session_token()
+    sessions.end_sessions(user, "password_changed", actor=actor)
     audit.record("password_changed", user, actor=actor)
 
 
+@atomic()
+def reset_totp(user: User, *, actor: audit.Actor) -> AccountChange | None:
+    """Forget an account's second factor (it enrols again at its next login); for an account
+    that sees cases, reset by someone else, only once a leader confirms."""
+    changes = {"reset_totp": True}
+    if actor.id != user.id and foureyes.opens_case_content(user, changes):
+        return foureyes.request(changes, user=user, actor=actor)
+    foureyes.apply(user, changes, actor=actor)
+    audit.record("totp_reset", user, actor=actor)
+    return None
+
+
 def verify_password(user: User, password: str) -> bool:
-    return _password_matches(user.password_hash, password)
-
-
-def _place_unit(unit: Unit, parent: Unit | None) -> None:
-    """Derive path, jurisdiction and oversight from the parent (unit must have an id)."""
-    if parent is None:
-        if unit.kind != UnitKind.CITY:
-            raise UnitError(_("只有市本级可以作为单位树的根。"))
-        unit.path = f"/{unit.code}/"
-    else:
-        if unit.kind == UnitKind.CITY:
-            raise UnitError(_("市本级是单位树的根，不能有上级单位。"))
-        if unit.kind == UnitKind.COUNTY and parent.kind != UnitKind.CITY:
-            raise UnitError(_("县（区）只能直接隶属于市本级。"))
-        if parent.path.startswith(unit.path or "\0"):
-            raise UnitError(_("单位不能移到它自己的下级单位之下。"))
-        unit.path = f"{parent.path}{unit.code}/"
-    if unit.kind in (UnitKind.CITY, UnitKind.COUNTY):
-        jurisdiction = unit
-    else:
-        jurisdiction = db.session.get(Unit, parent.jurisdiction_id)
-    unit.jurisdiction_id = jurisdiction.id
-    unit.oversight_id = jurisdiction.id
-    if unit.escalated and jurisdiction.parent_id is not None:
-        unit.oversight_id = db.session.get(Unit, jurisdiction.parent_id).jurisdiction_id
+    return verify_hash(user.password_hash, password)
 
 
 def _unit_snapshot(unit: Unit) -> dict:
@@ -244,7 +328,7 @@ def create_unit(
     unit.path = ""
     db.session.add(unit)
     db.session.flush()
-    _place_unit(unit, parent)
+    tree.place_unit(unit, parent)
     audit.record("unit_created", unit, after=_unit_snapshot(unit), actor=actor)
     return unit
 
@@ -252,20 +336,17 @@ def create_unit(
 @atomic()
 def update_unit(
     unit: Unit, *, name: str, parent: Unit | None, escalated: bool, actor: audit.Actor
-) -> Unit:
-    """Rename, move or (un)escalate a unit; its subtree follows."""
+) -> AccountChange | None:
+    """Rename a unit now; moving or (un)escalating it moves case scope, so that waits for a
+    leader of the commission that oversees it (returned as the pending change)."""
     before = _unit_snapshot(unit)
-    old_path = unit.path
     unit.name = name.strip()
-    unit.escalated = escalated
-    unit.parent = parent
-    _place_unit(unit, parent)
-    descendants = db.session.execute(
-        select(Unit)
-        .where(Unit.path.startswith(old_path, autoescape=True), Unit.id != unit.id)
-        .order_by(func.length(Unit.path))
-    ).scalars()
-    for child in descendants:
-        _place_unit(child, child.parent)
-    audit.record("unit_updated", unit, before=before, after=_unit_snapshot(unit), actor=actor)
-    return unit
+    moves = {"parent_id": parent.id if parent else None, "escalated": escalated}
+    moves = {key: value for key, value in moves.items() if getattr(unit, key) != value}
+    if moves:
+        tree.check_parent(unit, parent)
+    if unit.name != before["name"]:
+        audit.record("unit_updated", unit, before=before, after=_unit_snapshot(unit), actor=actor)
+    if moves:
+        return foureyes.request(moves, unit=unit, actor=actor)
+    return None

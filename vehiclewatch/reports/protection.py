@@ -6,8 +6,9 @@ import hmac
 import re
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
+
+from .. import encryption
 
 RECEIPT_CHARS = 20  # base32 characters: 100 bits
 
@@ -42,27 +43,6 @@ def submission_hash(submission_id: str) -> str:
     return _mac("submission", submission_id).hex()
 
 
-def _fernet() -> MultiFernet:
-    keys = [k.strip() for k in str(current_app.config["CONTACT_KEYS"]).split(",") if k.strip()]
-    return MultiFernet([Fernet(k) for k in keys])
-
-
-def encrypt_contact(text: str | None) -> str | None:
-    """Encrypt with the newest key (the first in VEHICLEWATCH_CONTACT_KEYS)."""
-    if not text:
-        return None
-    return _fernet().encrypt(text.encode()).decode()
-
-
-def decrypt_contact(token: str | None) -> str | None:
-    if not token:
-        return None
-    try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
-        return None
-
-
-def rotate_contact(token: str | None) -> str | None:
-    """Re-encrypt under the newest key, so an old key can be retired."""
-    return _fernet().rotate(token.encode()).decode() if token else None
+encrypt_contact = encryption.encrypt
+decrypt_contact = encryption.decrypt
+rotate_contact = encryption.rotate

@@ -133,6 +133,8 @@ class Rule:
     # Who may take it; None means the reporter (through the receipt), not staff.
     roles: frozenset[Role] | None
     required: tuple[str, ...] = ()
+    # Four eyes: nobody who took part in the case (PARTICIPATION) may take this action.
+    four_eyes: bool = False
 
 
 OFFICERS = frozenset({Role.OFFICER, Role.LEADER})
@@ -179,7 +181,11 @@ TRANSITIONS: dict[Action, Rule] = {
         ("finding", "outcome"),
     ),
     Action.APPROVE: Rule(
-        frozenset({State.PENDING_APPROVAL}), State.CONCLUDED, _l("批准办结"), LEADERS
+        frozenset({State.PENDING_APPROVAL}),
+        State.CONCLUDED,
+        _l("批准办结"),
+        LEADERS,
+        four_eyes=True,
     ),
     Action.SEND_BACK: Rule(
         frozenset({State.PENDING_APPROVAL}), State.VERIFYING, _l("退回核查"), LEADERS
@@ -191,6 +197,12 @@ TRANSITIONS: dict[Action, Rule] = {
         frozenset({State.ANSWERED}), State.VERIFYING, _l("提出异议"), None, ("text",)
     ),
 }
+
+
+# Who took one of these steps on a report took part in it: they may not approve its
+# disposition. Where every leader of the handling unit took part, a leader of the unit above
+# approves (see reports.workflow.approving_jurisdiction).
+PARTICIPATION = frozenset({Action.ACCEPT, Action.VERIFY, Action.CLOSE, Action.PROPOSE})
 
 
 def allowed_actions(state: State | str, role: Role | str | None) -> list[Action]:

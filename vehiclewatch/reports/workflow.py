@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit
-from ..auth.models import Role, User
+from ..auth.foureyes import leaders_of
+from ..auth.models import Role, Unit, User
 from ..auth.scope import NotPermitted, in_case_scope
 from ..extensions import db
 from ..timeutil import utcnow
@@ -16,7 +17,16 @@ from ..transaction import atomic
 from . import protection
 from .models import Report, ReportEvent
 from .scoring import rescore_others
-from .states import TRANSITIONS, VERIFY_METHODS, Action, Finding, Method, Outcome, State
+from .states import (
+    PARTICIPATION,
+    TRANSITIONS,
+    VERIFY_METHODS,
+    Action,
+    Finding,
+    Method,
+    Outcome,
+    State,
+)
 
 
 class IllegalTransition(Exception):
@@ -33,6 +43,10 @@ class MissingInformation(ValueError):
     def __init__(self, fields: list[str]):
         super().__init__(", ".join(fields))
         self.fields = fields
+
+
+class FourEyes(NotPermitted):
+    """The actor took part in the case, or another unit's leader approves it."""
 
 
 class StaleReport(Exception):
@@ -89,12 +103,48 @@ def _snapshot(report: Report) -> dict:
     }
 
 
+def participants(report: Report) -> set[int]:
+    """Who took part in the case (accepted, verified, closed or proposed it)."""
+    kinds = [action.value for action in PARTICIPATION]
+    return set(
+        db.session.execute(
+            select(ReportEvent.actor_id).where(
+                ReportEvent.report_id == report.id,
+                ReportEvent.kind.in_(kinds),
+                ReportEvent.actor_id.is_not(None),
+            )
+        ).scalars()
+    )
+
+
+def approving_jurisdiction(report: Report, took_part: set[int]) -> int:
+    """Whose leaders approve: the handling commission's, or, when each of its leaders took
+    part (or it has none), the level above's."""
+    handling = db.session.get(Unit, report.unit.oversight_id)
+    free = [u for u in leaders_of(handling.id) if u.id not in took_part]
+    if free or handling.parent_id is None:
+        return handling.id
+    return db.session.get(Unit, handling.parent_id).jurisdiction_id
+
+
+def may_approve(user: User, report: Report) -> bool:
+    """Four eyes: a leader who took no part in the case, of the unit that approves it."""
+    took_part = participants(report)
+    return (
+        user.role in TRANSITIONS[Action.APPROVE].roles
+        and user.id not in took_part
+        and user.unit.jurisdiction_id == approving_jurisdiction(report, took_part)
+    )
+
+
 def _check_permission(rule, report: Report, actor: audit.Actor) -> None:
     if rule.roles is None:  # the reporter's own step
         if actor.id is not None:
             raise NotPermitted()
     elif actor.id is None or actor.role not in rule.roles or not handles(actor, report):
         raise NotPermitted()
+    elif rule.four_eyes and not may_approve(actor, report):
+        raise FourEyes()
 
 
 def _enum_value(enum, value, name: str) -> str:

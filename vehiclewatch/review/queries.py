@@ -16,6 +16,7 @@ from ..calendar.workdays import WorkingCalendar, load_calendar, overdue_cutoff
 from ..extensions import db
 from ..reports.models import WORKING_CONDITION, Report, ReportEvent, ReportPhoto
 from ..reports.states import FINISHED_STATES, State
+from ..reports.workflow import may_approve
 from ..timeutil import local_zone, utcnow
 
 PAGE_SIZE = 50
@@ -278,13 +279,14 @@ def todo(user: User) -> dict[str, list[Report]]:
     ).scalars()
     approvals = []
     if user.role == "leader":
-        approvals = db.session.execute(
+        waiting = db.session.execute(
             select(Report)
             .where(in_case_scope(user, Report.unit_id), Report.state == State.PENDING_APPROVAL)
             .order_by(Report.state_changed_at)
-            .limit(PAGE_SIZE)
         ).scalars()
-    return {"assigned": list(mine), "approvals": list(approvals)}
+        # Four eyes: only what this leader may approve.
+        approvals = [r for r in waiting if may_approve(user, r)][:PAGE_SIZE]
+    return {"assigned": list(mine), "approvals": approvals}
 
 
 def neighbours(user: User, report: Report) -> list[Report]:

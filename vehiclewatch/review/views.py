@@ -119,7 +119,11 @@ def _action_forms(report, actions: list[Action], failed: tuple[Action, ActionFor
 
 def _render_report(report, *, failed=None, contact=None, status=200):
     actions = (
-        allowed_actions(report.state, current_user.role)
+        [
+            a
+            for a in allowed_actions(report.state, current_user.role)
+            if not TRANSITIONS[a].four_eyes or workflow.may_approve(current_user, report)
+        ]
         if workflow.handles(current_user, report)
         else []
     )
@@ -232,6 +236,15 @@ def act(report_id: int):
             "error",
         )
         return _render_report(found, status=409)
+    except workflow.FourEyes:
+        flash(
+            _(
+                "您参与了本件的受理、核查或处理意见，或本件应由其他领导审批：不能“%(action)s”。",
+                action=TRANSITIONS[action].label,
+            ),
+            "error",
+        )
+        return _render_report(found, failed=(action, form), status=403)
     except workflow.NotPermitted:
         flash(_("您没有权限执行“%(action)s”。", action=TRANSITIONS[action].label), "error")
         return _render_report(found, status=403)

@@ -2,14 +2,14 @@
 reports still being worked on), bulletins' document numbers (文号) and corrections (更正).
 
 Revision ID: 0018
-Revises: 0013
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
