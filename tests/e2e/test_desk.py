@@ -6,7 +6,7 @@ nothing."""
 from playwright.sync_api import expect
 
 from .conftest import shot
-from .test_journey import login, sticker_token
+from .test_journey import sticker_token
 
 
 def _file_report(page, token: str, place: str) -> None:
@@ -19,13 +19,12 @@ def _file_report(page, token: str, place: str) -> None:
     expect(page.locator("#receipt")).to_be_visible()
 
 
-def test_action_forms_and_the_address_bar(new_context, server):
+def test_action_forms_and_the_address_bar(new_context, server, staff):
     place = "东山县某景区停车场（办理测试）"
     _file_report(new_context().new_page(), sticker_token(server, "ds-ga", 0), place)
     ((report_id,),) = server.query("SELECT id FROM report WHERE place = :p", p=place)
 
-    officer = new_context().new_page()
-    login(officer, "officer-ds")
+    officer = staff("officer-ds").new_page()
     officer.goto("/review/")
     options = officer.locator("select[name=jurisdiction] option").all_inner_texts()
     assert options == ["全部", "东山县"]

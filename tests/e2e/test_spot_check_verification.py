@@ -12,8 +12,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from .conftest import TIMEOUT_MS, serve, shot
-from .test_journey import login
+from .conftest import TIMEOUT_MS, serve, shot, sign_in
 
 ZONE = ZoneInfo("Asia/Shanghai")  # the service's default VEHICLEWATCH_TIMEZONE
 LOTTERY = "中国福利彩票双色球第2026141期"
@@ -48,7 +47,7 @@ def test_anyone_can_re_run_a_draw_and_sees_a_changed_value(open_page, spot_serve
     today = datetime.now(ZONE).date()
     # The system admin imports a holiday under way today, so this week is a round.
     admin = open_page()
-    login(admin, "admin")
+    sign_in(admin, "admin")
     admin.goto("/admin/holidays/import")
     table = "名称,开始日期,结束日期,范围,调休上班日\n"
     table += f"抽查演练,{today},{today + timedelta(days=2)},全国,\n"
@@ -61,7 +60,7 @@ def test_anyone_can_re_run_a_draw_and_sees_a_changed_value(open_page, spot_serve
 
     # The city leader draws, naming the lottery draw; the commitment is public at once.
     leader = open_page()
-    login(leader, "leader-city")
+    sign_in(leader, "leader-city")
     leader.goto("/review/spot-checks")
     this_week = today - timedelta(days=today.weekday())
     leader.select_option("select[name=round_key]", this_week.isoformat())
@@ -82,7 +81,7 @@ def test_anyone_can_re_run_a_draw_and_sees_a_changed_value(open_page, spot_serve
 
     # Another city officer enters the numbers: only now are the lists made.
     officer = open_page()
-    login(officer, "officer-city")
+    sign_in(officer, "officer-city")
     officer.goto("/review/spot-checks")
     officer.fill("input[name=value]", NUMBERS)
     officer.get_by_role("button", name="录入开奖号码").click()
