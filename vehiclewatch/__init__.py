@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from .clients import trust_proxies
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .inputs import CleanRequest, IdConverter
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -32,6 +33,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(asset_dir("templates")),
         static_folder=str(asset_dir("static")),
     )
+    # Before any route exists: every <int:…> is an id the database can hold.
+    app.url_map.converters["int"] = IdConverter
+    app.request_class = CleanRequest
     load_config(app, test_config)
     trust_proxies(app)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -161,3 +165,10 @@ def _register_errors(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, handler)
+
+    def out_of_range(error):
+        # A number no column can hold (a form field, a stored cursor): bad input, not a fault.
+        db.session.rollback()
+        return render_template("error.html", code=400, message=messages[400]()), 400
+
+    app.register_error_handler(OverflowError, out_of_range)

@@ -2,6 +2,8 @@
 
 import re
 
+from ..inputs import nfkc
+
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _SEPARATORS = re.compile(r"[\s·•・.．\-_]+")
 _ALNUM = "A-HJ-NP-Z0-9"  # no I or O on Chinese plates
@@ -13,8 +15,8 @@ class InvalidPlate(ValueError):
 
 
 def normalise_plate(text: str) -> str:
-    """'藏a 12345', '藏A12345' and '藏A·12345' all give '藏A·12345'; raises InvalidPlate."""
-    compact = _SEPARATORS.sub("", text or "").upper()
+    """'藏a 12345', '藏A12345', '藏A·12345' and full-width '藏Ａ·１２３４５' all give '藏A·12345'; raises InvalidPlate."""
+    compact = _SEPARATORS.sub("", nfkc(text)).upper()
     match = _PLATE.match(compact)
     if not match:
         raise InvalidPlate(text)
@@ -24,4 +26,4 @@ def normalise_plate(text: str) -> str:
 
 def plate_search_key(text: str) -> str:
     """A partial plate as typed into a search box, without separators and upper-cased."""
-    return _SEPARATORS.sub("", text or "").upper()
+    return _SEPARATORS.sub("", nfkc(text)).upper()

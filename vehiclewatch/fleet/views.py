@@ -21,6 +21,7 @@ from ..auth.models import Role, Unit
 from ..auth.scope import fleet_units
 from ..extensions import db
 from ..formutil import choices
+from ..inputs import query_id, query_page
 from . import queries, services, spreadsheets
 from .artwork import sticker_png, sticker_svg
 from .fonts import cjk_font
@@ -43,7 +44,7 @@ fleet_admin_only = roles_required(Role.FLEET_ADMIN)
 def _filters() -> dict:
     return {
         "q": request.args.get("q", "").strip(),
-        "unit_id": request.args.get("unit", type=int),
+        "unit_id": request.args.get("unit", type=query_id),
         "category": request.args.get("category", ""),
         "status": request.args.get("status", ""),
         "reprint": request.args.get("reprint") == "1",
@@ -54,7 +55,7 @@ def _filters() -> dict:
 @fleet_admin_only
 def vehicles():
     filters = _filters()
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=query_page)
     rows, total = queries.search_vehicles(current_user, page=page, **filters)
     return render_template(
         "fleet/vehicles.html",
@@ -260,7 +261,7 @@ def _print_form() -> PrintForm:
 def print_stickers():
     form = _print_form()
     if request.method == "GET":
-        form.vehicle.data = request.args.getlist("vehicle", type=int)
+        form.vehicle.data = request.args.getlist("vehicle", type=query_id)
         form.needs_reprint.data = request.args.get("reprint") == "1"
     elif form.validate_on_submit():
         selection = services.Selection(

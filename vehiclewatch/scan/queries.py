@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager
 from ..extensions import db
 from ..fleet.models import Sticker, Vehicle
 from ..fleet.plates import InvalidPlate, normalise_plate
+from ..inputs import nfkc
 
 
 def sticker_by_token(token: str) -> Sticker | None:
@@ -26,7 +27,7 @@ def sticker_by_token(token: str) -> Sticker | None:
 
 def live_sticker_by_code_or_plate(text: str) -> Sticker | None:
     """A short code as printed (dash, spaces and case ignored), else a plate."""
-    compact = re.sub(r"[\s\-–—]+", "", text or "").upper()
+    compact = re.sub(r"[\s\-–—]+", "", nfkc(text)).upper()
     query = (
         select(Sticker)
         .join(Sticker.vehicle)
