@@ -80,9 +80,7 @@ def _cell_text(value, line: int) -> str:
         value = int(value)
     text = strip_controls(str(value)).strip()
     if len(text) > MAX_CELL_CHARS:
-        raise TableTooLarge(
-            _("单元格过长（每格不超过 %(n)d 字）。", n=MAX_CELL_CHARS), line=line
-        )
+        raise TableTooLarge(_("单元格过长（每格不超过 %(n)d 字）。", n=MAX_CELL_CHARS), line=line)
     return text
 
 
