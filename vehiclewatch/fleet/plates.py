@@ -15,7 +15,8 @@ class InvalidPlate(ValueError):
 
 
 def normalise_plate(text: str) -> str:
-    """'藏a 12345', '藏A12345', '藏A·12345' and full-width '藏Ａ·１２３４５' all give '藏A·12345'; raises InvalidPlate."""
+    """'藏a 12345', '藏A12345', '藏A·12345' and full-width '藏Ａ·１２３４５' (a Chinese input
+    method's) all give '藏A·12345'; raises InvalidPlate."""
     compact = _SEPARATORS.sub("", nfkc(text)).upper()
     match = _PLATE.match(compact)
     if not match:

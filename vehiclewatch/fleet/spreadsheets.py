@@ -136,7 +136,7 @@ def read_rows(data: bytes) -> tuple[list[str], Iterator[Row]]:
         except csv.Error:
             # The csv module's own limit (131,072 characters in a field), or a stray quote.
             raise TableTooLarge(
-                _("无法读取这一行：单元格过长或引号不成对。"), line=reader.line_num + 1
+                _("无法读取这一行：单元格过长或引号不成对。"), line=reader.line_num
             ) from None
 
     numbered = lines()

@@ -22,7 +22,6 @@ from .photostore import discard_files, store_photos
 from .scoring import rescore, rescore_with_neighbours
 from .states import OPEN_STATES, State
 
-
 # Photos one report may hold: the 3 of its form and 3 more in each of three additions.
 MAX_REPORT_PHOTOS = 12
 
