@@ -8,7 +8,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_import", "bench_sheets", "bench_photos", "bench_queue"]
+BENCHMARKS = ["bench_import", "bench_table_caps", "bench_sheets", "bench_photos", "bench_queue"]
 
 
 def main() -> None:

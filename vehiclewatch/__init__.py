@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DataError
 
 from .clients import trust_proxies
 from .config import load_config
@@ -167,8 +168,11 @@ def _register_errors(app: Flask) -> None:
         app.register_error_handler(code, handler)
 
     def out_of_range(error):
-        # A number no column can hold (a form field, a stored cursor): bad input, not a fault.
+        # A value no column can hold (a number past its range, in a form field the view did
+        # not bound): bad input, not a fault. SQLite's driver raises OverflowError, PostgreSQL
+        # a DataError.
         db.session.rollback()
         return render_template("error.html", code=400, message=messages[400]()), 400
 
     app.register_error_handler(OverflowError, out_of_range)
+    app.register_error_handler(DataError, out_of_range)

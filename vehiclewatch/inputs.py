@@ -11,8 +11,9 @@ from werkzeug.utils import cached_property
 # C0 controls except tab, newline and carriage return (a textarea sends CRLF), and DEL. NUL
 # cannot be stored in PostgreSQL text, and openpyxl refuses the rest in a cell.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Ids are 64-bit integers on every engine; a larger number names nothing.
-MAX_ID = 2**63 - 1
+# Ids are INTEGER columns (32 bits on PostgreSQL); a larger number names nothing, and
+# PostgreSQL would refuse to compare it.
+MAX_ID = 2**31 - 1
 # Far past any list's last page, and small enough that its offset fits the database's integers.
 MAX_PAGE = 10**9
 
