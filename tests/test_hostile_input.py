@@ -243,12 +243,16 @@ def _xlsx(rows) -> bytes:
     return out.getvalue()
 
 
-def test_imported_cells_lose_their_control_characters(org, login_as):
+def test_imported_cells_and_file_names_lose_their_control_characters(org, login_as):
     client, _ = login_as("fleet_admin", org["city"])
     table = HEADER + "藏B12345,a-jy,执法执勤用车,红旗\x00H5,黑\x1b色,在用,是\n"
-    assert _upload(client, table.encode(), "v.csv").status_code == 302
+    assert _upload(client, table.encode(), "v\x00.csv").status_code == 302
     vehicle = db.session.execute(select(Vehicle)).scalar_one()
     assert (vehicle.brand_model, vehicle.colour) == ("红旗H5", "黑色")
+    entry = db.session.execute(
+        select(audit.AuditEntry).where(audit.AuditEntry.action == "vehicles_imported")
+    ).scalar_one()
+    assert json.loads(entry.after)["file"] == "v.csv"
 
 
 def test_a_csv_cell_past_the_csv_module_limit_is_refused(org, login_as):

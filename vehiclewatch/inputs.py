@@ -34,8 +34,9 @@ def _cleaned(values: ImmutableMultiDict) -> ImmutableMultiDict:
 
 
 class CleanRequest(Request):
-    """Every query and form value reaches the views without control characters: stripped, so
-    the rest of what was typed is kept (files are left as sent)."""
+    """Every query and form value, and every uploaded file's name, reaches the views without
+    control characters: stripped, so the rest of what was typed is kept (file contents are
+    left as sent)."""
 
     @cached_property
     def args(self) -> ImmutableMultiDict:
@@ -46,6 +47,9 @@ class CleanRequest(Request):
             return
         super()._load_form_data()
         self.__dict__["form"] = _cleaned(self.__dict__["form"])
+        for upload in self.__dict__["files"].values():
+            if upload.filename:
+                upload.filename = strip_controls(upload.filename)
 
 
 class IdConverter(IntegerConverter):
