@@ -41,11 +41,11 @@ def _faces(count: int):
 
 
 def _reference(path: str, faces) -> None:
-    """The PERFORMANCE.md baseline: every module a canvas.rect, every text a drawString."""
+    """The naive baseline: every module a canvas.rect, every text a drawString."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
-    from vehiclewatch.fleet.fonts import cjk_font
+    from vehiclewatch.fonts import cjk_font
 
     mm = 72 / 25.4
     font = cjk_font().name
@@ -72,8 +72,8 @@ def _child(count: int, path: str, mode: str) -> None:
     """Runs in a fresh interpreter so that its peak RSS is this sheet's alone."""
     import resource
 
-    from vehiclewatch.fleet.fonts import cjk_font
     from vehiclewatch.fleet.sheets import write_sheet
+    from vehiclewatch.fonts import cjk_font
 
     cjk_font()  # parse and register the font before the clock starts, as a worker has
     faces = _faces(count)

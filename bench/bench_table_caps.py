@@ -6,29 +6,15 @@ import resource
 import time
 import zipfile
 
-from openpyxl import Workbook
-
-from vehiclewatch import create_app
-from vehiclewatch.fleet import spreadsheets
+from vehiclewatch import create_app, tables
 
 HEADER = ["车牌号", "单位编码", "编制类别", "品牌型号", "颜色", "状态", "公开标识"]
 LETTERS = "ABCDEFGHJ"
 
 
-def _xlsx(rows) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def _rows(count: int, width: int):
     """`count` vehicles whose two free-text cells are `width` characters, each one different
     (so that no shared string stands for many cells)."""
-    yield HEADER
     for i in range(count):
         plate = f"藏{LETTERS[i // 100_000 % 9]}·{i % 100_000:05d}"
         cell = f"{i:06d}".ljust(width, "车")
@@ -37,10 +23,10 @@ def _rows(count: int, width: int):
 
 def _accepted(data: bytes) -> bool:
     try:
-        header, rows = spreadsheets.read_rows(data)
+        header, rows = tables.read_rows(data)
         for _ in rows:
             pass
-    except (spreadsheets.TableTooLarge, spreadsheets.UnreadableFile):
+    except (tables.TableTooLarge, tables.UnreadableFile):
         return False
     return True
 
@@ -48,7 +34,7 @@ def _accepted(data: bytes) -> bool:
 def _row_bomb(rows: int) -> bytes:
     """A sheet of `rows` empty rows: a few hundred KB compressed."""
     out = io.BytesIO()
-    source = zipfile.ZipFile(io.BytesIO(_xlsx([HEADER])))
+    source = zipfile.ZipFile(io.BytesIO(tables.write_xlsx(HEADER, [])))
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             if info.filename == "xl/worksheets/sheet1.xml":
@@ -71,17 +57,17 @@ def _timed(data: bytes) -> tuple[float, bool]:
 
 def run() -> str:
     with create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).app_context():
-        plain = _xlsx(_rows(spreadsheets.MAX_TABLE_ROWS, 8))
+        plain = tables.write_xlsx(HEADER, _rows(tables.MAX_TABLE_ROWS, 8))
         # Two 300-character cells a row: about 90 MB unpacked, just under the cap.
-        widest = _xlsx(_rows(spreadsheets.MAX_TABLE_ROWS, 300))
+        widest = tables.write_xlsx(HEADER, _rows(tables.MAX_TABLE_ROWS, 300))
         bomb = _row_bomb(3_000_000)
         lines = [
             "## Uploaded tables at the caps (read and check, before any row is validated)",
             "",
-            f"Caps: {spreadsheets.MAX_TABLE_BYTES // 2**20} MB a file, "
-            f"{spreadsheets.MAX_TABLE_ROWS:,} rows, {spreadsheets.MAX_CELL_CHARS:,} characters "
-            f"a cell, {spreadsheets.MAX_XLSX_UNPACKED // 2**20} MB unpacked and "
-            f"{spreadsheets.MAX_XLSX_SHARED_STRINGS // 2**20} MB of shared strings for .xlsx.",
+            f"Caps: {tables.MAX_TABLE_BYTES // 2**20} MB a file, "
+            f"{tables.MAX_TABLE_ROWS:,} rows, {tables.MAX_CELL_CHARS:,} characters "
+            f"a cell, {tables.MAX_XLSX_UNPACKED // 2**20} MB unpacked and "
+            f"{tables.MAX_XLSX_SHARED_STRINGS // 2**20} MB of shared strings for .xlsx.",
             "",
             "| file | size | read | answer |",
             "| --- | --- | --- | --- |",

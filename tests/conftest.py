@@ -4,6 +4,7 @@ clients, and small factories that return what they create."""
 import itertools
 import os
 import shutil
+import tempfile
 import uuid
 
 import pytest
@@ -28,6 +29,8 @@ BASE_CONFIG = {
     "RATELIMIT_STORAGE_URI": "memory://",
 }
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+# An app built without an instance folder of its own must not write into the checkout.
+os.environ["VEHICLEWATCH_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="vehiclewatch-tests-")
 
 
 def _pg_admin_engine():
@@ -36,8 +39,7 @@ def _pg_admin_engine():
 
 
 def _migrate(uri: str, instance_path) -> None:
-    app = create_app(BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": uri})
-    app.instance_path = str(instance_path)
+    app = create_app(BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": uri}, str(instance_path))
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         db.engine.dispose()
@@ -99,8 +101,10 @@ def make_app(database_uri, tmp_path):
     apps = []
 
     def factory(**config):
-        app = create_app(BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_uri} | config)
-        app.instance_path = str(tmp_path / "instance")
+        app = create_app(
+            BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_uri} | config,
+            str(tmp_path / "instance"),
+        )
         app.test_client_class = IsolatedClient
         apps.append(app)
         return app

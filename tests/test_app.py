@@ -5,6 +5,15 @@ import pytest
 from vehiclewatch import create_app
 from vehiclewatch.config import InsecureConfiguration, check_production
 
+# Settings production accepts.
+PRODUCTION = {
+    "SECRET_KEY": "s" * 40,
+    "CONTACT_KEYS": "pQx6nGzTSh4vJ1yP3yX2Jc3aTqJ0sW5zYkq9r8XyZ0E=",
+    "RECEIPT_KEY": "r" * 40,
+    "AUDIT_KEY": "a" * 40,
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+}
+
 
 def test_front_page_leads_citizens_and_staff(client):
     page = client.get("/").get_data(as_text=True)
@@ -72,14 +81,7 @@ def test_production_refuses_default_secrets_and_debug():
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with pytest.raises(InsecureConfiguration, match="SECRET_KEY"):
         check_production(app)
-    good = {
-        "SQLALCHEMY_DATABASE_URI": "sqlite://",
-        "SECRET_KEY": "s" * 40,
-        "CONTACT_KEYS": "pQx6nGzTSh4vJ1yP3yX2Jc3aTqJ0sW5zYkq9r8XyZ0E=",
-        "RECEIPT_KEY": "r" * 40,
-        "AUDIT_KEY": "a" * 40,
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
-    }
+    good = {"SQLALCHEMY_DATABASE_URI": "sqlite://", **PRODUCTION}
     check_production(create_app(good), workers=4)  # does not raise
     debug_app = create_app(good)
     debug_app.debug = True
@@ -98,10 +100,7 @@ def test_production_refuses_default_secrets_and_debug():
 def test_production_refuses_limits_each_worker_would_count_alone():
     good = {
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
-        "SECRET_KEY": "s" * 40,
-        "CONTACT_KEYS": "pQx6nGzTSh4vJ1yP3yX2Jc3aTqJ0sW5zYkq9r8XyZ0E=",
-        "RECEIPT_KEY": "r" * 40,
-        "AUDIT_KEY": "a" * 40,
+        **PRODUCTION,
         "RATELIMIT_STORAGE_URI": "memory://",
     }
     with pytest.raises(InsecureConfiguration, match="RATELIMIT_STORAGE_URI is memory://"):
@@ -116,14 +115,7 @@ def test_production_refuses_limits_each_worker_would_count_alone():
 def _production_env(monkeypatch, tmp_path, **settings):
     monkeypatch.setenv("VEHICLEWATCH_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/db.sqlite3")
-    for name, value in {
-        "SECRET_KEY": "s" * 40,
-        "CONTACT_KEYS": "pQx6nGzTSh4vJ1yP3yX2Jc3aTqJ0sW5zYkq9r8XyZ0E=",
-        "RECEIPT_KEY": "r" * 40,
-        "AUDIT_KEY": "a" * 40,
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
-        **settings,
-    }.items():
+    for name, value in (PRODUCTION | settings).items():
         monkeypatch.setenv(f"VEHICLEWATCH_{name}", value)
 
 
@@ -183,3 +175,12 @@ def test_every_template_folder_is_installed_with_the_wheel():
     for folder in folders:
         key = f"share/vehiclewatch/templates/{folder.name}"
         assert data_files.get(key) == [f"templates/{folder.name}/*.html"], folder
+
+
+def test_the_instance_folder_is_where_the_caller_says(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VEHICLEWATCH_INSTANCE_PATH")
+    app = create_app({"TESTING": True}, str(tmp_path / "elsewhere"))
+    assert app.instance_path == str(tmp_path / "elsewhere")
+    assert (tmp_path / "elsewhere").is_dir() and not (tmp_path / "instance").exists()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/elsewhere/vehiclewatch.sqlite3")

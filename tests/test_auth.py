@@ -85,8 +85,11 @@ def test_login_starts_a_new_session(client, auth, org, make_user):
 def test_logout_ends_the_session(client, auth, org, make_user):
     user = make_user("officer", org["a"])
     auth.login(user)
-    assert auth.logout().status_code == 302
-    assert client.get("/workbench").status_code == 302
+    out = auth.logout()
+    assert out.status_code == 302 and out.headers["Location"] == "/"
+    assert "已退出登录" in client.get("/").text
+    back = client.get("/workbench")
+    assert back.status_code == 302 and back.headers["Location"].startswith("/login")
 
 
 def test_password_change_ends_every_session(app, org, make_user):

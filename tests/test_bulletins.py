@@ -418,7 +418,7 @@ def test_pdf_with_the_builtin_font(round_reports, round_key, staff, org):
     """Without a TrueType CJK font the PDF falls back to STSong-Light, still as real text."""
     from vehiclewatch.bulletins.pdf import bulletin_pdf
     from vehiclewatch.bulletins.queries import bulletin_figures
-    from vehiclewatch.fleet.fonts import cjk_font
+    from vehiclewatch.fonts import cjk_font
 
     bulletin = services.create_draft(round_key, org["a"], staff["a-officer"])
     font = cjk_font("/nonexistent/font.ttc", search_system=False)

@@ -64,9 +64,9 @@ def test_the_application_role_can_only_append_to_the_audit_log(roles, tmp_path):
         | {
             "SQLALCHEMY_DATABASE_URI": roles["DATABASE_URL"].render_as_string(False),
             "MIGRATION_DATABASE_URL": roles["MIGRATION_DATABASE_URL"].render_as_string(False),
-        }
+        },
+        str(tmp_path),
     )
-    app.instance_path = str(tmp_path)
     with app.app_context():
         try:
             result = app.test_cli_runner().invoke(args=["init"])

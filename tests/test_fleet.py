@@ -246,3 +246,22 @@ def test_cli_import_reports_bad_rows(org, runner, tmp_path):
     result = runner.invoke(args=["import-vehicles", str(path)])
     assert result.exit_code != 0
     assert "line 2" in result.output and "nothing imported" in result.output
+
+
+def test_a_unit_that_cannot_sit_there_is_explained_in_chinese(org, login_as):
+    client, _ = login_as("sysadmin", org["city"])
+    response = client.post(
+        "/admin/units/new",
+        data={"code": "c-x", "name": "丙县", "kind": "county", "parent_id": org["a-jy"].id},
+        follow_redirects=True,
+    )
+    assert "无法保存单位：县（区）只能直接隶属于市本级。" in response.text
+
+
+def test_a_print_start_past_the_sheet_is_explained(org, login_as, make_vehicle):
+    make_vehicle(org["a-jy"])
+    client, _ = login_as("fleet_admin", org["a"])
+    response = client.post(
+        "/fleet/stickers/print", data={"layout": "a4-6", "start": 7, "unit_id": 0}
+    )
+    assert "起始位置须在 1 到 6 之间，收到 7" in response.text

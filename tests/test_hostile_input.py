@@ -8,13 +8,12 @@ import re
 import zipfile
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select, text
 
-from vehiclewatch import audit
+from vehiclewatch import audit, tables
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet import spreadsheets
 from vehiclewatch.fleet.models import Vehicle
 from vehiclewatch.fleet.services import issue_sticker
 from vehiclewatch.reports.filing import MAX_REPORT_PHOTOS
@@ -234,13 +233,7 @@ def _upload(client, data: bytes, name: str):
 
 
 def _xlsx(rows) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return tables.write_xlsx(rows[0], rows[1:])
 
 
 def test_imported_cells_and_file_names_lose_their_control_characters(org, login_as):
@@ -274,7 +267,7 @@ def test_a_long_cell_is_refused_with_its_line(org, login_as):
 
 
 def test_too_many_rows_are_refused_without_reading_them_all(org, login_as, monkeypatch):
-    monkeypatch.setattr(spreadsheets, "MAX_TABLE_ROWS", 50)
+    monkeypatch.setattr(tables, "MAX_TABLE_ROWS", 50)
     client, _ = login_as("fleet_admin", org["city"])
     rows = [HEADER.strip().split(",")] + [[f"藏B{10000 + n}", "a-jy", "其他"] for n in range(60)]
     for data, name in (
@@ -288,7 +281,7 @@ def test_too_many_rows_are_refused_without_reading_them_all(org, login_as, monke
 
 
 def test_the_row_cap_is_at_least_fifty_thousand():
-    assert spreadsheets.MAX_TABLE_ROWS >= 50_000
+    assert tables.MAX_TABLE_ROWS >= 50_000
 
 
 def _bomb(member: str, size: int) -> bytes:
@@ -307,8 +300,8 @@ def _bomb(member: str, size: int) -> bytes:
 
 def test_xlsx_that_unpacks_too_far_is_refused_before_parsing(org, login_as):
     client, _ = login_as("fleet_admin", org["city"])
-    strings = _bomb("xl/sharedStrings.xml", spreadsheets.MAX_XLSX_SHARED_STRINGS + 2**20)
-    unpacked = _bomb("xl/media/padding.bin", spreadsheets.MAX_XLSX_UNPACKED + 2**20)
+    strings = _bomb("xl/sharedStrings.xml", tables.MAX_XLSX_SHARED_STRINGS + 2**20)
+    unpacked = _bomb("xl/media/padding.bin", tables.MAX_XLSX_UNPACKED + 2**20)
     for data in (strings, unpacked):
         assert len(data) < 1024 * 1024
         response = _upload(client, data, "v.xlsx")
@@ -317,7 +310,7 @@ def test_xlsx_that_unpacks_too_far_is_refused_before_parsing(org, login_as):
 
 
 def test_a_file_past_the_size_cap_is_refused(org, login_as, monkeypatch):
-    monkeypatch.setattr(spreadsheets, "MAX_TABLE_BYTES", 1000)
+    monkeypatch.setattr(tables, "MAX_TABLE_BYTES", 1000)
     client, _ = login_as("fleet_admin", org["city"])
     response = _upload(client, (HEADER + "x" * 2000).encode(), "v.csv")
     assert response.status_code == 422

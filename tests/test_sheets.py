@@ -20,8 +20,8 @@ from qrcode.constants import ERROR_CORRECT_Q
 
 from vehiclewatch.fleet import qr
 from vehiclewatch.fleet.artwork import sticker_png, sticker_svg
-from vehiclewatch.fleet.fonts import cjk_font, pil_font
 from vehiclewatch.fleet.sheets import EIGHT_RULES, LAYOUTS, StickerFace, write_sheet
+from vehiclewatch.fonts import cjk_font, pil_font
 
 DPI = 200
 HOTLINE = "0891-6312388"

@@ -218,7 +218,50 @@ def test_print_stickers_command(car, org, make_vehicle, runner, tmp_path):
     )
     assert "wrote 2 stickers on 2 pages" in result.output
     bad = runner.invoke(args=["print-stickers", "--start", "9", "--out", str(tmp_path / "x.pdf")])
-    assert bad.exit_code != 0
+    assert bad.exit_code != 0 and "起始位置须在 1 到 8 之间" in bad.output
+    nothing = runner.invoke(
+        args=["print-stickers", "--unit", "b", "--needs-reprint", "--out", str(tmp_path / "y.pdf")]
+    )
+    assert nothing.exit_code != 0
+    # A failed print leaves nothing behind: no empty or broken PDF, no partial file.
+    assert sorted(p.name for p in tmp_path.glob("*.pdf*")) == ["a.pdf", "all.pdf"]
+
+
+def test_the_print_queue_holds_what_was_never_printed_or_needs_a_reprint(
+    car, org, make_vehicle, login_as
+):
+    admin, _ = login_as("fleet_admin", org["a"])
+    # Issued with the car but never printed: in the queue.
+    queue = admin.get("/fleet/stickers/queue").text
+    assert car.plate in queue and "从未打印" in queue
+    assert (
+        admin.post(
+            "/fleet/stickers/print",
+            data={"unit_id": 0, "needs_reprint": "y", "layout": "a4-8", "start": 1},
+        ).mimetype
+        == "application/pdf"
+    )
+    assert "没有待打印的监督码" in admin.get("/fleet/stickers/queue").text
+    # A reissued sticker was never printed either: back in the queue, and printed in one go.
+    services.reissue_sticker(car, "损毁", actor=audit.SYSTEM)
+    queue = admin.get("/fleet/stickers/queue").text
+    assert car.plate in queue and "第 2 代，补发" in queue
+    sheet = admin.post(
+        "/fleet/stickers/print",
+        data={"unit_id": 0, "needs_reprint": "y", "layout": "a4-8", "start": 1},
+    )
+    page = pypdfium2.PdfDocument(sheet.data)[0]
+    db.session.expire_all()
+    assert set(_decode(page.render(scale=200 / 72).to_pil())) == {car.live_sticker.url}
+
+
+def test_retiring_warns_and_confidential_cars_say_what_the_public_sees(car, org, login_as):
+    admin, _ = login_as("fleet_admin", org["a"])
+    form = admin.get(f"/fleet/vehicles/{car.id}").text
+    assert "处置后，该车的监督码" in form and car.live_sticker.display_code in form
+    services.update_vehicle(car, publicly_marked=False, actor=audit.SYSTEM)
+    form = admin.get(f"/fleet/vehicles/{car.id}").text
+    assert "公众现在看到的" in form and "未找到该监督码" in form
 
 
 def test_manual_lookup_by_short_code_and_plate(car, client, org, make_vehicle):

@@ -27,10 +27,14 @@ def asset_dir(name: str) -> Path:
     return Path(sys.prefix) / "share" / "vehiclewatch" / name
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """The application. Its instance folder (the SQLite database, photos) is `instance_path`,
+    else VEHICLEWATCH_INSTANCE_PATH, else ./instance."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("VEHICLEWATCH_INSTANCE_PATH") or str(Path.cwd() / "instance"),
+        instance_path=instance_path
+        or os.environ.get("VEHICLEWATCH_INSTANCE_PATH")
+        or str(Path.cwd() / "instance"),
         template_folder=str(asset_dir("templates")),
         static_folder=str(asset_dir("static")),
     )

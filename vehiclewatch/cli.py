@@ -53,7 +53,7 @@ def _restrict_application_role() -> None:
 
 
 # No client address in the access log: it must never pair a person with a
-# sticker token or a report (SECURITY.md 3).
+# sticker token or a report, so it cannot tell who reported what.
 ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 

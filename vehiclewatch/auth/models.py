@@ -108,9 +108,6 @@ class User(UserMixin, db.Model):
     def role_label(self) -> str:
         return str(ROLE_LABELS[Role(self.role)])
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
 
 class LoginFailure(db.Model):
     """Failed logins per account, kept in the database so every worker sees them."""

@@ -10,11 +10,18 @@ from ..extensions import db
 from .models import Role, Unit, UnitKind, User
 
 
+def subtree_ids(unit: Unit | None):
+    """The unit and every unit below it in the tree (none at all for no unit)."""
+    if unit is None:
+        return select(Unit.id).where(false())
+    return select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))
+
+
 def fleet_unit_ids(user: User):
     """Units whose vehicles, stickers, trip approvals and sealing the user manages."""
     if user.role != Role.FLEET_ADMIN:
         return select(Unit.id).where(false())
-    return select(Unit.id).where(Unit.path.startswith(user.unit.path, autoescape=True))
+    return subtree_ids(user.unit)
 
 
 def case_unit_ids(user: User):

@@ -5,6 +5,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from .. import audit
@@ -194,15 +195,15 @@ def _place_unit(unit: Unit, parent: Unit | None) -> None:
     """Derive path, jurisdiction and oversight from the parent (unit must have an id)."""
     if parent is None:
         if unit.kind != UnitKind.CITY:
-            raise UnitError("only the city may be the root of the tree")
+            raise UnitError(_("只有市本级可以作为单位树的根。"))
         unit.path = f"/{unit.code}/"
     else:
         if unit.kind == UnitKind.CITY:
-            raise UnitError("the city is the root and has no parent")
+            raise UnitError(_("市本级是单位树的根，不能有上级单位。"))
         if unit.kind == UnitKind.COUNTY and parent.kind != UnitKind.CITY:
-            raise UnitError("a county or district sits directly under the city")
+            raise UnitError(_("县（区）只能直接隶属于市本级。"))
         if parent.path.startswith(unit.path or "\0"):
-            raise UnitError("a unit cannot be moved under itself")
+            raise UnitError(_("单位不能移到它自己的下级单位之下。"))
         unit.path = f"{parent.path}{unit.code}/"
     if unit.kind in (UnitKind.CITY, UnitKind.COUNTY):
         jurisdiction = unit
@@ -236,7 +237,7 @@ def create_unit(
 ) -> Unit:
     """Add a unit to the tree."""
     if db.session.execute(select(Unit.id).where(Unit.code == code)).first():
-        raise UnitError(f"unit code {code} already exists")
+        raise UnitError(_("单位编码 %(code)s 已存在。", code=code))
     unit = Unit(
         code=code, name=name.strip(), kind=UnitKind(kind), parent=parent, escalated=escalated
     )

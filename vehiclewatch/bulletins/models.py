@@ -1,6 +1,5 @@
 """Bulletins (通报) and their typical cases (典型问题)."""
 
-import json
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -83,10 +82,6 @@ class Bulletin(db.Model):
     def audit_anchor(self) -> str | None:
         """`COUNT:HASH` as `vehiclewatch audit verify --anchor` takes it."""
         return f"{self.audit_count}:{self.audit_head}" if self.audit_head else None
-
-    @property
-    def frozen_figures(self) -> dict | None:
-        return json.loads(self.figures_json) if self.figures_json else None
 
     def snapshot(self) -> dict:
         return {

@@ -18,7 +18,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..fleet.fonts import CjkFont
+from ..fonts import CjkFont
 from ..reports.models import CATEGORY_LABELS, Category
 from .models import Bulletin
 from .queries import Figures

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import audit
 from ..auth.models import Role, Unit, User
 from ..auth.scope import NotPermitted
-from ..calendar.rounds import find_round
+from ..calendar.rounds import UnknownRound, find_round
 from ..extensions import db
 from ..reports.models import Report
 from ..reports.states import OUTCOME_LABELS, Outcome
@@ -24,10 +24,6 @@ from . import queries
 from .models import Bulletin, BulletinCase, BulletinStatus, commission_name
 
 STAFF = (Role.OFFICER, Role.LEADER)
-
-
-class NoSuchRound(LookupError):
-    """No campaign round starts on that day."""
 
 
 class BulletinExists(Exception):
@@ -130,7 +126,7 @@ def create_draft(round_key: str, jurisdiction: Unit, actor: User) -> Bulletin:
     _check_staff(actor)
     found = find_round(round_key)
     if found is None:
-        raise NoSuchRound(round_key)
+        raise UnknownRound(round_key)
     campaign, round_ = found
     existing = _existing(round_.start, jurisdiction)
     if existing is not None:

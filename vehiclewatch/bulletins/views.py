@@ -18,7 +18,7 @@ from flask_login import current_user
 from ..auth.access import public, roles_required
 from ..auth.models import Role
 from ..extensions import db
-from ..fleet.fonts import cjk_font
+from ..fonts import cjk_font
 from ..timeutil import to_local
 from . import queries, services
 from .forms import BulletinForm, ConfirmForm, StepForm
@@ -93,7 +93,7 @@ def new(round_key: str):
         abort(400)
     try:
         bulletin = services.create_draft(round_key, current_user.unit.jurisdiction, current_user)
-    except services.NoSuchRound:
+    except services.UnknownRound:
         abort(404)
     except services.BulletinExists as exc:
         flash(_("本轮通报已经起草，请在此继续编辑。"), "warning")

@@ -17,6 +17,10 @@ from ..extensions import db
 from .models import HolidayPeriod
 
 
+class UnknownRound(LookupError):
+    """No campaign round starts on that day."""
+
+
 @dataclass(frozen=True)
 class Round:
     start: date

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from .. import audit
 from ..auth.models import Role, Unit, UnitKind, User
 from ..auth.scope import NotPermitted
-from ..calendar.rounds import find_round
+from ..calendar.rounds import UnknownRound, find_round
 from ..extensions import db
 from ..fleet.models import Status, Vehicle
 from ..reports.filing import NewReport, file_report
@@ -23,10 +23,6 @@ from .models import SpotCheckDraw, SpotCheckItem, SpotCheckResult
 from .spotchecks import canonical_candidates, draw_lists, sha256_hex, team_pairing
 
 # --- spot checks ----------------------------------------------------------------
-
-
-class UnknownRound(ValueError):
-    """No campaign round starts on that day."""
 
 
 class DrawExists(ValueError):

@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length
 
@@ -66,7 +65,3 @@ class SealingForm(PlateForm):
     def validate_exemption_approver(self, field):
         if self.exempt.data and not (field.data or "").strip():
             raise ValidationError(_l("免于封存须填写批准人。"))
-
-
-class ImportForm(FlaskForm):
-    file = FileField(_l("文件（CSV 或 .xlsx）"), validators=[FileRequired()])

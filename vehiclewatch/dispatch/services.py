@@ -19,15 +19,14 @@ from flask_babel import gettext as _
 from openpyxl.utils.datetime import from_excel
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, tables
 from ..auth.scope import fleet_unit_ids
 from ..calendar.models import HolidayPeriod
 from ..extensions import db
-from ..fleet import spreadsheets
 from ..fleet.models import Vehicle
 from ..fleet.plates import InvalidPlate, normalise_plate
 from ..fleet.services import check_scope
-from ..fleet.spreadsheets import ImportRejected, RowError
+from ..tables import ImportRejected, RowError
 from ..timeutil import local_zone, utcnow
 from ..transaction import atomic
 from .models import Sealing, TripApproval
@@ -239,7 +238,7 @@ def _time(text: str, label: str, problems: list[str]) -> datetime | None:
 
 def validate_trip_import(data: bytes, actor: audit.Actor) -> list[dict]:
     """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
-    rows = spreadsheets.read_table(data, TRIP_REQUIRED)
+    rows = tables.read_table(data, TRIP_REQUIRED)
     vehicles = _vehicles_in_scope(actor)
     errors: list[RowError] = []
     good: list[dict] = []
@@ -254,7 +253,7 @@ def validate_trip_import(data: bytes, actor: audit.Actor) -> list[dict]:
         end_at = _time(v.get("end_at", ""), _("结束时间"), problems)
         if start_at and end_at and end_at <= start_at:
             problems.append(_("结束时间应晚于开始时间"))
-        emergency = spreadsheets.yes_no(v.get("emergency", ""), blank=False)
+        emergency = tables.yes_no(v.get("emergency", ""), blank=False)
         if emergency is None:
             problems.append(_("应急应为“是”或“否”"))
         if problems:
@@ -288,7 +287,7 @@ def _periods() -> dict[tuple[str, int], list[HolidayPeriod]]:
 
 def validate_sealing_import(data: bytes, actor: audit.Actor) -> list[dict]:
     """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
-    rows = spreadsheets.read_table(data, SEALING_REQUIRED)
+    rows = tables.read_table(data, SEALING_REQUIRED)
     vehicles = _vehicles_in_scope(actor)
     periods = _periods()
     existing = set(db.session.execute(select(Sealing.vehicle_id, Sealing.holiday_period_id)).all())
@@ -308,7 +307,7 @@ def validate_sealing_import(data: bytes, actor: audit.Actor) -> list[dict]:
             problems.append(_("没有 %(year)s 年的节假日“%(name)s”", year=year, name=name))
         elif len(matches) > 1:
             problems.append(_("%(year)s 年有多个名为“%(name)s”的节假日", year=year, name=name))
-        exempt = spreadsheets.yes_no(v.get("exempt", ""), blank=False)
+        exempt = tables.yes_no(v.get("exempt", ""), blank=False)
         reason = v.get("exemption_reason", "")
         approver = v.get("exemption_approver", "")
         if exempt is None:

@@ -11,9 +11,10 @@ from ..calendar.models import HolidayPeriod
 from ..extensions import db
 from ..fleet.queries import vehicle_or_404
 from ..formutil import choices
+from ..importpage import import_page
 from ..inputs import query_id, query_page
 from . import queries, services
-from .forms import ImportForm, SealingForm, TripApprovalForm
+from .forms import SealingForm, TripApprovalForm
 from .models import EXEMPTION_REASONS
 from .services import SEALING_COLUMNS, SEALING_REQUIRED, TRIP_COLUMNS, TRIP_REQUIRED
 
@@ -34,25 +35,6 @@ def _vehicle(form):
     if vehicle is None:
         form.plate.errors.append(_("该车牌号未登记，或不在您的管理范围内。"))
     return vehicle
-
-
-def _import_page(template: str, run, done, back: str, columns: dict, required: tuple):
-    form = ImportForm()
-    errors = []
-    status = 200
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            records = run(upload.read(), actor=current_user, filename=upload.filename or "")
-        except services.ImportRejected as exc:
-            errors = exc.errors
-            status = 422
-        else:
-            flash(done(len(records)), "info")
-            return redirect(url_for(back))
-    return render_template(
-        template, form=form, errors=errors, columns=list(columns), required=required
-    ), status
 
 
 # --- trip approvals ----------------------------------------------------------------------
@@ -101,7 +83,7 @@ def new_trip():
 @bp.route("/trips/import", methods=["GET", "POST"])
 @fleet_admin_only
 def import_trips():
-    return _import_page(
+    return import_page(
         "dispatch/import_trips.html",
         services.import_trip_approvals,
         lambda n: _("已导入 %(n)d 张派车单。", n=n),
@@ -175,7 +157,7 @@ def new_sealing():
 @bp.route("/sealing/import", methods=["GET", "POST"])
 @fleet_admin_only
 def import_sealings():
-    return _import_page(
+    return import_page(
         "dispatch/import_sealings.html",
         services.import_sealings,
         lambda n: _("已导入 %(n)d 条封存登记。", n=n),

@@ -6,7 +6,7 @@ from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw
 
-from .fonts import CjkFont, cjk_font, pil_font
+from ..fonts import CjkFont, cjk_font, pil_font
 from .qr import QUIET_ZONE, dark_runs
 from .sheets import HOTLINE_NATIONAL, SLOGAN, TITLE, StickerFace
 

@@ -1,6 +1,8 @@
 """Vehicle import and export commands."""
 
+import os
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
@@ -18,7 +20,7 @@ from .services import (
     import_vehicles,
     print_stickers,
 )
-from .sheets import DEFAULT_LAYOUT, LAYOUTS
+from .sheets import DEFAULT_LAYOUT, LAYOUTS, InvalidSheet
 
 
 @click.command("import-vehicles")
@@ -58,7 +60,11 @@ def export_vehicles_command(fmt: str, out: str | None) -> None:
     "--layout", default=DEFAULT_LAYOUT, type=click.Choice(list(LAYOUTS)), show_default=True
 )
 @click.option("--start", default=1, show_default=True, type=int, help="First free label position.")
-@click.option("--needs-reprint", is_flag=True, help="Only stickers marked as needing a reprint.")
+@click.option(
+    "--needs-reprint",
+    is_flag=True,
+    help="Only the print queue: stickers never printed, or marked as needing a reprint.",
+)
 @click.option("--back", is_flag=True, help="Add a back page with the 八不准 after each sheet.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="PDF file to write.")
 @with_appcontext
@@ -71,14 +77,20 @@ def print_stickers_command(unit_code, layout, start, needs_reprint, back, out) -
             raise click.ClickException(f"unknown unit code: {unit_code}")
         unit_id = unit.id
     selection = Selection(unit_id=unit_id, needs_reprint=needs_reprint)
+    # Written beside the target and moved into place only when the whole sheet is there:
+    # a failed print leaves no empty or broken PDF behind.
+    partial = Path(out).with_name(Path(out).name + ".partial")
     try:
-        with open(out, "wb") as handle:
+        with open(partial, "wb") as handle:
             result = print_stickers(
                 selection, handle, layout=layout, start=start, back=back, actor=audit.SYSTEM
             )
+        os.replace(partial, out)
     except NothingToPrint:
         raise click.ClickException("no vehicle in the selection can carry a sticker") from None
-    except ValueError as exc:
+    except InvalidSheet as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        partial.unlink(missing_ok=True)
     click.echo(f"font: {result.font.description}")
     click.echo(f"wrote {result.stickers} stickers on {result.pages} pages ({layout}) to {out}")

@@ -2,7 +2,6 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -43,10 +42,6 @@ class RetireForm(FlaskForm):
     reason = StringField(_l("处置原因"), validators=[DataRequired(), Length(max=200)])
 
 
-class ImportForm(FlaskForm):
-    file = FileField(_l("车辆表（CSV 或 .xlsx）"), validators=[FileRequired()])
-
-
 class IssueStickerForm(FlaskForm):
     """No fields: the CSRF token is the form."""
 
@@ -61,7 +56,7 @@ class ReissueForm(FlaskForm):
 
 class PrintForm(FlaskForm):
     unit_id = SelectField(_l("单位（含下级单位）"), coerce=int)
-    needs_reprint = BooleanField(_l("只打印“需重印”的监督码"))
+    needs_reprint = BooleanField(_l("只打印待打印的监督码（从未打印过，或标记为“需重印”）"))
     vehicle = SelectMultipleField(_l("选定车辆"), coerce=int, validate_choice=False)
     layout = SelectField(_l("标签纸规格"))
     start = IntegerField(

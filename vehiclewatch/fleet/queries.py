@@ -1,10 +1,11 @@
 """Reads for vehicles, always through the viewer's scope."""
 
 from flask import abort
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from ..auth.models import Unit, User
-from ..auth.scope import in_fleet_scope
+from ..auth.scope import in_fleet_scope, subtree_ids
 from ..extensions import db
 from .models import Sticker, Vehicle
 from .plates import plate_search_key
@@ -28,10 +29,7 @@ def vehicle_query(user: User, *, q="", unit_id=None, category="", status="", rep
         key = plate_search_key(q)
         query = query.where(func.replace(Vehicle.plate, "·", "").contains(key, autoescape=True))
     if unit_id:
-        unit = db.session.get(Unit, unit_id)
-        if unit is not None:
-            subtree = select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))
-            query = query.where(Vehicle.unit_id.in_(subtree))
+        query = query.where(Vehicle.unit_id.in_(subtree_ids(db.session.get(Unit, unit_id))))
     if category:
         query = query.where(Vehicle.category == category)
     if status:
@@ -58,3 +56,22 @@ def vehicle_by_plate(plate: str) -> Vehicle | None:
     """Any registered vehicle with this plate, confidential ones included: a typed-plate
     report still reaches the right officers, though the reporter is told nothing more."""
     return db.session.execute(select(Vehicle).where(Vehicle.plate == plate)).scalar_one_or_none()
+
+
+def print_queue(user: User) -> list[Sticker]:
+    """The user's cars whose live sticker was never printed or needs a reprint (a plate or
+    unit change, a reissue), in the order sheets print them."""
+    return list(
+        db.session.execute(
+            select(Sticker)
+            .join(Sticker.vehicle)
+            .join(Unit, Vehicle.unit_id == Unit.id)
+            .options(contains_eager(Sticker.vehicle))
+            .where(
+                in_fleet_scope(user, Vehicle.unit_id),
+                Sticker.revoked_at.is_(None),
+                or_(Sticker.needs_reprint.is_(True), Sticker.printed_at.is_(None)),
+            )
+            .order_by(Unit.path, Vehicle.plate)
+        ).scalars()
+    )

@@ -9,21 +9,20 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 
-from .. import audit
+from .. import audit, tables
 from ..auth.models import Unit
-from ..auth.scope import fleet_unit_ids, in_fleet_scope
+from ..auth.scope import fleet_unit_ids, in_fleet_scope, subtree_ids
 from ..extensions import db
+from ..fonts import cjk_font
+from ..tables import ImportRejected, RowError
 from ..timeutil import utcnow
 from ..transaction import atomic
-from . import spreadsheets
-from .fonts import cjk_font
 from .models import CATEGORY_LABELS, STATUS_LABELS, Category, Status, Sticker, Vehicle
 from .plates import InvalidPlate, normalise_plate
 from .qr import compute_modules, sticker_url
 from .sheets import DEFAULT_LAYOUT, SheetResult, StickerFace, write_sheet
-from .spreadsheets import ImportRejected, RowError
 
 EXPORT_HEADER = [
     "车牌号",
@@ -169,7 +168,7 @@ def retire_vehicle(vehicle: Vehicle, reason: str, *, actor: audit.Actor) -> Vehi
 
 def validate_import(data: bytes, actor: audit.Actor) -> list[dict]:
     """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
-    rows = spreadsheets.read_table(data, REQUIRED_COLUMNS)
+    rows = tables.read_table(data, REQUIRED_COLUMNS)
     unit_query = select(Unit.code, Unit.id)
     if actor.id is not None:
         unit_query = unit_query.where(Unit.id.in_(fleet_unit_ids(actor)))
@@ -201,7 +200,7 @@ def validate_import(data: bytes, actor: audit.Actor) -> list[dict]:
         status = statuses.get(v["status"]) if v.get("status") else Status.IN_USE
         if status is None:
             problems.append(_("状态“%(s)s”无法识别", s=v.get("status", "")))
-        marked = spreadsheets.yes_no(v.get("publicly_marked", ""), blank=True)
+        marked = tables.yes_no(v.get("publicly_marked", ""), blank=True)
         if marked is None:
             problems.append(_("公开标识应为“是”或“否”"))
         if plate:
@@ -267,7 +266,7 @@ def export_rows(vehicles) -> list[list]:
 def export_vehicles(vehicles, fmt: str, *, actor: audit.Actor) -> bytes:
     """The given vehicles as CSV or .xlsx, formula cells neutralised; audited."""
     rows = export_rows(vehicles)
-    data = spreadsheets.write(fmt, EXPORT_HEADER, rows)
+    data = tables.write(fmt, EXPORT_HEADER, rows)
     audit.record(
         "vehicles_exported",
         object_type="vehicle",
@@ -392,8 +391,9 @@ def issue_missing_stickers(vehicle_ids, *, actor: audit.Actor) -> int:
 
 @dataclass(frozen=True)
 class Selection:
-    """Which vehicles a sticker sheet is for: a unit's subtree, the "needs reprint" list,
-    chosen vehicles, or any combination (all of them must hold)."""
+    """Which vehicles a sticker sheet is for: a unit's subtree, the print queue (live stickers
+    never printed or marked "needs reprint"), chosen vehicles, or any combination (all of
+    them must hold)."""
 
     unit_id: int | None = None
     needs_reprint: bool = False
@@ -413,13 +413,13 @@ def selected_vehicle_ids(selection: Selection, actor: audit.Actor):
         query = query.where(in_fleet_scope(actor, Vehicle.unit_id))
     if selection.unit_id:
         unit = db.session.get(Unit, selection.unit_id)
-        subtree = select(Unit.id).where(Unit.path.startswith(unit.path if unit else "\0"))
-        query = query.where(Vehicle.unit_id.in_(subtree))
+        query = query.where(Vehicle.unit_id.in_(subtree_ids(unit)))
     if selection.vehicle_ids:
         query = query.where(Vehicle.id.in_(selection.vehicle_ids))
     if selection.needs_reprint:
         flagged = select(Sticker.vehicle_id).where(
-            Sticker.revoked_at.is_(None), Sticker.needs_reprint.is_(True)
+            Sticker.revoked_at.is_(None),
+            or_(Sticker.needs_reprint.is_(True), Sticker.printed_at.is_(None)),
         )
         query = query.where(Vehicle.id.in_(flagged))
     return query

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFName, PDFStream
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from .fonts import CjkFont, cjk_font
+from ..fonts import CjkFont, cjk_font
 from .qr import QUIET_ZONE, dark_runs
 
 TITLE = "公务用车监督码"
@@ -31,8 +32,14 @@ EIGHT_RULES = (
 )
 RULE_NUMBERS = "一二三四五六七八"
 
+
+class InvalidSheet(ValueError):
+    """A layout or start position the label stock does not have (the message says which)."""
+
+
 MM = 72 / 25.4
-# The printed code (modules only) is 45-60 mm wide (DOMAIN.md); beyond 55 mm the text
+# The printed code (modules only) is 45-60 mm wide, readable from a phone at arm's length;
+# beyond 55 mm the text
 # beside it would no longer fit a 99.1 × 67.7 mm label.
 MIN_CODE_MM = 45.0
 MAX_CODE_MM = 55.0
@@ -374,9 +381,13 @@ def write_sheet(
     Faces are read lazily and each page is closed before the next face is read."""
     chosen = LAYOUTS.get(layout)
     if chosen is None:
-        raise ValueError(f"未知的版式：{layout}（可选：{'、'.join(LAYOUTS)}）")
+        raise InvalidSheet(
+            _("未知的版式：%(layout)s（可选：%(known)s）", layout=layout, known="、".join(LAYOUTS))
+        )
     if not 1 <= start <= chosen.per_sheet:
-        raise ValueError(f"起始位置须在 1 到 {chosen.per_sheet} 之间，收到 {start}")
+        raise InvalidSheet(
+            _("起始位置须在 1 到 %(last)d 之间，收到 %(start)d", last=chosen.per_sheet, start=start)
+        )
     font = font or cjk_font()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
     canvas.setTitle(TITLE)

@@ -16,17 +16,18 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import tables
 from ..auth.access import roles_required
 from ..auth.models import Role, Unit
 from ..auth.scope import fleet_units
 from ..extensions import db
+from ..fonts import cjk_font
 from ..formutil import choices
+from ..importpage import import_page
 from ..inputs import query_id, query_page
-from . import queries, services, spreadsheets
+from . import queries, services
 from .artwork import sticker_png, sticker_svg
-from .fonts import cjk_font
 from .forms import (
-    ImportForm,
     IssueStickerForm,
     PrintForm,
     ReissueForm,
@@ -34,7 +35,7 @@ from .forms import (
     VehicleForm,
 )
 from .models import CATEGORY_LABELS, STATUS_LABELS, Vehicle
-from .sheets import LAYOUTS
+from .sheets import LAYOUTS, InvalidSheet
 
 bp = Blueprint("fleet", __name__, url_prefix="/fleet")
 
@@ -152,28 +153,14 @@ def retire_vehicle(vehicle_id: int):
 @bp.route("/vehicles/import", methods=["GET", "POST"])
 @fleet_admin_only
 def import_vehicles():
-    form = ImportForm()
-    errors = []
-    status = 200
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            count = services.import_vehicles(
-                upload.read(), actor=current_user, filename=upload.filename or ""
-            )
-        except services.ImportRejected as exc:
-            errors = exc.errors
-            status = 422
-        else:
-            flash(_("已导入 %(n)d 辆车。", n=count), "info")
-            return redirect(url_for("fleet.vehicles"))
-    return render_template(
+    return import_page(
         "fleet/import.html",
-        form=form,
-        errors=errors,
-        columns=list(services.IMPORT_COLUMNS),
-        required=services.REQUIRED_COLUMNS,
-    ), status
+        services.import_vehicles,
+        lambda n: _("已导入 %(n)d 辆车。", n=n),
+        "fleet.vehicles",
+        services.IMPORT_COLUMNS,
+        services.REQUIRED_COLUMNS,
+    )
 
 
 @bp.get("/vehicles/export.<fmt>")
@@ -185,7 +172,7 @@ def export_vehicles(fmt: str):
     data = services.export_vehicles(
         db.session.execute(query.order_by(Vehicle.plate)).scalars(), fmt, actor=current_user
     )
-    return spreadsheets.attachment(data, fmt, "vehicles")
+    return tables.attachment(data, fmt, "vehicles")
 
 
 # --- stickers ----------------------------------------------------------------
@@ -256,6 +243,16 @@ def _print_form() -> PrintForm:
     return form
 
 
+@bp.get("/stickers/queue")
+@fleet_admin_only
+def print_queue():
+    form = _print_form()
+    form.needs_reprint.data = True
+    return render_template(
+        "fleet/print_queue.html", stickers=queries.print_queue(current_user), form=form
+    )
+
+
 @bp.route("/stickers/print", methods=["GET", "POST"])
 @fleet_admin_only
 def print_stickers():
@@ -281,7 +278,7 @@ def print_stickers():
             )
         except services.NothingToPrint:
             flash(_("所选范围内没有可打印监督码的车辆（涉密和已处置车辆不发码）。"), "error")
-        except ValueError as exc:
+        except InvalidSheet as exc:
             flash(str(exc), "error")
         else:
             return Response(

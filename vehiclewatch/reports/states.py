@@ -57,9 +57,16 @@ OPEN_STATES = frozenset(
 class Method(StrEnum):
     TALK_INQUIRY = "talk_inquiry"
     PRELIMINARY = "preliminary"
+    CLOSED = "closed"  # 予以了结: decided straight from accepted, without verification
 
 
-METHOD_LABELS = {Method.TALK_INQUIRY: _l("谈话函询"), Method.PRELIMINARY: _l("初步核实")}
+METHOD_LABELS = {
+    Method.TALK_INQUIRY: _l("谈话函询"),
+    Method.PRELIMINARY: _l("初步核实"),
+    Method.CLOSED: _l("予以了结"),
+}
+# The methods an officer chooses when verification begins.
+VERIFY_METHODS = (Method.TALK_INQUIRY, Method.PRELIMINARY)
 
 
 class Finding(StrEnum):

@@ -16,7 +16,7 @@ from ..transaction import atomic
 from . import protection
 from .models import Report, ReportEvent
 from .scoring import rescore_others
-from .states import TRANSITIONS, Action, Finding, Method, Outcome, State
+from .states import TRANSITIONS, VERIFY_METHODS, Action, Finding, Method, Outcome, State
 
 
 class IllegalTransition(Exception):
@@ -143,11 +143,13 @@ def _apply(report: Report, action: Action, actor, data: dict) -> str | None:
         return report.transferred_to
     elif action is Action.VERIFY:
         report.method = _enum_value(Method, data["method"], "method")
+        if report.method not in VERIFY_METHODS:
+            raise MissingInformation(["method"])
     elif action in (Action.CLOSE, Action.PROPOSE):
         report.finding = _enum_value(Finding, data["finding"], "finding")
         report.outcome = _enum_value(Outcome, data["outcome"], "outcome")
         if action is Action.CLOSE:
-            report.method = "closed"
+            report.method = Method.CLOSED
     elif action is Action.REPLY:
         report.public_reply = data["reply"].strip()
         report.replied_at = utcnow()

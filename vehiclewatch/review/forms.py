@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..formutil import choices
 from ..reports.forms import PlateReportForm
-from ..reports.states import FINDING_LABELS, METHOD_LABELS, OUTCOME_LABELS
+from ..reports.states import FINDING_LABELS, METHOD_LABELS, OUTCOME_LABELS, VERIFY_METHODS
 
 
 def _blank_first(labels):
@@ -27,7 +27,7 @@ class ActionForm(FlaskForm):
     reason = TextAreaField(_l("不予受理理由（举报人可见）"), validators=[Length(max=1000)])
     duplicate_of = IntegerField(_l("与第几号举报重复"), validators=[Optional()])
     transferred_to = StringField(_l("转办至"), validators=[Length(max=120)])
-    method = _choice(_l("核查方式"), METHOD_LABELS)
+    method = _choice(_l("核查方式"), {m: METHOD_LABELS[m] for m in VERIFY_METHODS})
     finding = _choice(_l("核查结论"), FINDING_LABELS)
     outcome = _choice(_l("处理结果"), OUTCOME_LABELS)
     reply = TextAreaField(_l("答复举报人（举报人可见）"), validators=[Length(max=2000)])

@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, func, or_, select
 
 from ..audit import AuditEntry
 from ..auth.models import Unit, User
-from ..auth.scope import in_case_scope, in_report_scope
+from ..auth.scope import in_case_scope, in_report_scope, subtree_ids
 from ..calendar.workdays import WorkingCalendar, load_calendar, overdue_cutoff
 from ..extensions import db
 from ..inputs import MAX_ID, query_id
@@ -157,10 +157,7 @@ def _filtered(user: User, filters: QueueFilters, deadlines: Deadlines, *, with_s
         )
     if filters.unit_id:
         unit = db.session.get(Unit, filters.unit_id)
-        path = unit.path if unit else "\0"
-        conditions.append(
-            Report.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path, autoescape=True)))
-        )
+        conditions.append(Report.unit_id.in_(subtree_ids(unit)))
     if filters.has_photos:
         conditions.append(exists().where(ReportPhoto.report_id == Report.id))
     if filters.flagged:

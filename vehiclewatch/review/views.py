@@ -16,11 +16,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .. import tables
 from ..auth.access import roles_required
 from ..auth.models import Role
 from ..auth.scope import jurisdictions
 from ..dispatch.queries import dispatch_evidence
-from ..fleet import spreadsheets
 from ..fleet.queries import vehicle_by_plate
 from ..formutil import choices
 from ..reports import filing, workflow
@@ -317,9 +317,9 @@ def export(fmt: str):
         ]
         for r in queries.matching_reports(current_user, filters, queries.Deadlines())
     ]
-    data = spreadsheets.write(fmt, EXPORT_HEADER, rows)
+    data = tables.write(fmt, EXPORT_HEADER, rows)
     workflow.record_export(len(rows), fmt, filters.as_args(), actor=current_user)
-    return spreadsheets.attachment(data, fmt, "reports")
+    return tables.attachment(data, fmt, "reports")
 
 
 @bp.get("/photos/<int:photo_id>/<kind>.jpg")

@@ -15,6 +15,7 @@ from ..fleet.queries import vehicle_by_plate
 from ..fleet.sheets import EIGHT_RULES
 from ..reports import filing, workflow
 from ..reports.forms import PlateReportForm, ReportForm
+from ..reports.models import Source
 from ..reports.protection import new_submission_id
 from ..reports.states import OPEN_STATES, PUBLIC_LABELS, Action, State
 from ..timeutil import local_zone
@@ -83,7 +84,11 @@ def _handle_report(form, sticker: Sticker | None):
                 facts = {"vehicle": sticker.vehicle, "sticker": sticker}
             else:
                 plate = form.plate.data
-                facts = {"vehicle": vehicle_by_plate(plate), "typed_plate": plate}
+                facts = {
+                    "vehicle": vehicle_by_plate(plate),
+                    "typed_plate": plate,
+                    "source": Source.MANUAL,
+                }
             new = form.new_report(photos, **facts)
             report, receipt = filing.file_report(new, form.submission_id.data, actor=audit.PUBLIC)
             return render_template("scan/receipt.html", report=report, receipt=receipt)

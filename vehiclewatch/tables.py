@@ -1,4 +1,5 @@
-"""Reading and writing the vehicle list as CSV (as Excel writes it) and .xlsx."""
+"""Spreadsheets in and out: reading an uploaded table (CSV as Excel writes it, or .xlsx) with
+per-row errors, and writing exports with formula-like cells neutralised."""
 
 import csv
 import io
@@ -10,12 +11,12 @@ from flask import Response
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 
-from ..inputs import strip_controls
+from .inputs import strip_controls
 
 XLSX_MAGIC = b"PK\x03\x04"
 # Caps on an uploaded table, checked before parsing (size, unpacked size) and while reading
 # (rows, cells), so a crafted file is refused in bounded time and memory. 50,000 rows is more
-# than any unit's list; bench/bench_imports.py times the slowest table they let through.
+# than any unit's list; bench/bench_table_caps.py times the slowest table they let through.
 MAX_TABLE_BYTES = 16 * 1024 * 1024
 MAX_TABLE_ROWS = 50_000
 MAX_CELL_CHARS = 2000
