@@ -3,6 +3,7 @@ clients, and small factories that return what they create."""
 
 import itertools
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -238,3 +239,19 @@ def make_report(app):
         )
 
     return factory
+
+
+@pytest.fixture
+def car(org, make_vehicle):
+    """A publicly marked car of 甲县教育局 with its sticker."""
+    from vehiclewatch.fleet.services import issue_sticker
+
+    vehicle = make_vehicle(org["a-jy"], plate="藏B·12345", category="law_enforcement")
+    issue_sticker(vehicle, actor=audit.SYSTEM)
+    return vehicle
+
+
+def receipt_on(page: str) -> str:
+    """The receipt code shown once on the page after filing (its groups are marked up)."""
+    inner = re.search(r'<p class="receipt" id="receipt">(.*?)</p>', page).group(1)
+    return re.sub(r"<[^>]+>", "", inner)

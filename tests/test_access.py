@@ -7,6 +7,7 @@ PUBLIC = "public"
 ANY = "any logged-in user"
 EXPECTED = {
     "main.index": PUBLIC,
+    "main.icon": PUBLIC,
     "auth.login": PUBLIC,
     "scan.vehicle": PUBLIC,
     "scan.lookup": PUBLIC,
@@ -71,6 +72,7 @@ ROLES = ("sysadmin", "fleet_admin", "officer", "leader")
 # (id 1, token "csv"): nothing by that id or token exists, so a detail page is a 404.
 ANONYMOUS = {
     "main.index": 200,
+    "main.icon": 200,
     "auth.login": 200,
     "scan.vehicle": 404,
     "scan.lookup": 200,

@@ -12,21 +12,14 @@ from sqlalchemy import func, select, text
 
 from vehiclewatch import audit
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet.services import issue_sticker
 from vehiclewatch.reports import workflow
 from vehiclewatch.reports.models import Report, ReportPhoto, Source
 from vehiclewatch.reports.photostore import photo_dir
 from vehiclewatch.reports.states import Action, State
 from vehiclewatch.timeutil import local_zone
 
+from .conftest import receipt_on
 from .test_photos_helpers import jpeg_bytes
-
-
-@pytest.fixture
-def car(org, make_vehicle):
-    vehicle = make_vehicle(org["a-jy"], plate="藏B·12345", category="law_enforcement")
-    issue_sticker(vehicle, actor=audit.SYSTEM)
-    return vehicle
 
 
 def _form_fields(page: str) -> dict:
@@ -51,7 +44,7 @@ def _report_data(page: str, **extra) -> dict:
 
 
 def _receipt(page: str) -> str:
-    return re.search(r'<p class="receipt" id="receipt">([A-Z2-7-]+)</p>', page).group(1)
+    return receipt_on(page)
 
 
 def _count(model=Report) -> int:

@@ -3,12 +3,9 @@ rather than refused, and photos handed to nginx."""
 
 import io
 
-import pytest
 from sqlalchemy import select
 
-from vehiclewatch import audit
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet.services import issue_sticker
 from vehiclewatch.reports.models import Report, ReportPhoto
 from vehiclewatch.reports.scoring import score_parts
 
@@ -16,13 +13,6 @@ from .test_citizen import _report_data
 from .test_photos_helpers import jpeg_bytes
 
 PROXY = "10.0.0.5"
-
-
-@pytest.fixture
-def car(org, make_vehicle):
-    vehicle = make_vehicle(org["a-jy"], plate="藏B·23456")
-    issue_sticker(vehicle, actor=audit.SYSTEM)
-    return vehicle
 
 
 def _file(app, token: str, remote: str, forwarded: str | None = None, **extra) -> int:

@@ -15,7 +15,6 @@ from sqlalchemy import select, text
 from vehiclewatch import audit, tables
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.models import Vehicle
-from vehiclewatch.fleet.services import issue_sticker
 from vehiclewatch.reports.filing import MAX_REPORT_PHOTOS
 from vehiclewatch.reports.models import Report
 from vehiclewatch.reports.photos import PhotoRejected, process_photo
@@ -25,13 +24,6 @@ from .test_fleet import HEADER
 from .test_photos_helpers import jpeg_bytes, processed_photo
 
 CONTROLS = "\x00\x01\x08\x0b\x0c\x1b\x7f"
-
-
-@pytest.fixture
-def car(org, make_vehicle):
-    vehicle = make_vehicle(org["a-jy"], plate="藏B·12345")
-    issue_sticker(vehicle, actor=audit.SYSTEM)
-    return vehicle
 
 
 def _post_report(client, path: str, **fields):

@@ -37,15 +37,6 @@ def people(org, make_user):
     }
 
 
-@pytest.fixture
-def car(org, make_vehicle):
-    from vehiclewatch.fleet.services import issue_sticker
-
-    vehicle = make_vehicle(org["a-jy"], plate="藏B·10001")
-    issue_sticker(vehicle, actor=audit.SYSTEM)
-    return vehicle
-
-
 def _details(action: Action, original: Report) -> dict:
     return {
         "reason": "不属于受理范围",

@@ -18,13 +18,6 @@ from vehiclewatch.fleet import services
 from vehiclewatch.fleet.models import Sticker
 
 
-@pytest.fixture
-def car(org, make_vehicle):
-    vehicle = make_vehicle(org["a-jy"], plate="藏B·12345", category="law_enforcement")
-    services.issue_sticker(vehicle, actor=audit.SYSTEM)
-    return vehicle
-
-
 def _decode(image: Image.Image) -> list[str]:
     return [
         r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode

@@ -8,6 +8,10 @@ CSP = (
 )
 
 
+# Files that are the same for everyone; every other answer may show a report or a receipt.
+CACHEABLE = frozenset({"static", "main.icon"})
+
+
 def set_security_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
@@ -15,6 +19,6 @@ def set_security_headers(response):
     # A referrer would leak the sticker token of the page the person came from.
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Frame-Options"] = "DENY"
-    if request.endpoint != "static":
+    if request.endpoint not in CACHEABLE:
         headers["Cache-Control"] = "no-store"
     return response

@@ -25,6 +25,16 @@ def normalise_plate(text: str) -> str:
     return f"{province}{letter}·{rest}"
 
 
+_WITHOUT_PROVINCE = re.compile(rf"^[A-Z]([{_ALNUM}]{{5}}|[{_ALNUM}]{{6}}|[{_ALNUM}]{{4}}警)$")
+
+
+def plate_without_province(text: str) -> str | None:
+    """'F56464' or 'f 5646 4' as typed without the province character: 'F56464' (the plate
+    without province or dot), or None when it is not such a plate."""
+    compact = _SEPARATORS.sub("", nfkc(text)).upper()
+    return compact if _WITHOUT_PROVINCE.match(compact) else None
+
+
 def plate_search_key(text: str) -> str:
     """A partial plate as typed into a search box, without separators and upper-cased."""
     return _SEPARATORS.sub("", nfkc(text)).upper()

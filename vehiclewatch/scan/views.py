@@ -57,10 +57,12 @@ def lookup():
     text = request.args.get("q", "").strip()
     if not text:
         return render_template("scan/lookup.html")
-    sticker = queries.live_sticker_by_code_or_plate(text)
-    if sticker is None:
-        return render_template("scan/unknown.html", query=text), 404
-    return redirect(url_for("scan.vehicle", token=sticker.token))
+    found = queries.lookup(text)
+    if found.revoked:
+        return render_template("scan/revoked.html", sticker=found.sticker), 410
+    if found.sticker is None:
+        return render_template("scan/unknown.html", query=text, by_plate=found.by_plate), 404
+    return redirect(url_for("scan.vehicle", token=found.sticker.token))
 
 
 def _new_form(form: ReportForm, category: str | None = None) -> None:
