@@ -10,6 +10,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     "bench_import",
+    "bench_table_caps",
     "bench_sheets",
     "bench_first_print",
     "bench_photos",

@@ -1,6 +1,7 @@
 """Deny by default: a role × route matrix over every rule in app.url_map."""
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 PUBLIC = "public"
 ANY = "any logged-in user"
@@ -115,8 +116,7 @@ ANONYMOUS = {
 def build_url(rule) -> str:
     values = {}
     for arg in rule.arguments:
-        converter = rule._converters[arg].__class__.__name__
-        values[arg] = 1 if converter == "IntegerConverter" else "csv"
+        values[arg] = 1 if isinstance(rule._converters[arg], IntegerConverter) else "csv"
     return rule.build(values)[1]
 
 

@@ -5,6 +5,15 @@ import pytest
 from vehiclewatch import create_app
 from vehiclewatch.config import InsecureConfiguration, check_production
 
+# Settings production accepts.
+PRODUCTION = {
+    "SECRET_KEY": "s" * 40,
+    "CONTACT_KEYS": "pQx6nGzTSh4vJ1yP3yX2Jc3aTqJ0sW5zYkq9r8XyZ0E=",
+    "RECEIPT_KEY": "r" * 40,
+    "AUDIT_KEY": "a" * 40,
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+}
+
 
 def test_front_page_leads_citizens_and_staff(client):
     page = client.get("/").get_data(as_text=True)
@@ -72,14 +81,8 @@ def test_production_refuses_default_secrets_and_debug():
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with pytest.raises(InsecureConfiguration, match="SECRET_KEY"):
         check_production(app)
-    good = {
-        "SQLALCHEMY_DATABASE_URI": "sqlite://",
-        "SECRET_KEY": "s" * 40,
-        "CONTACT_KEYS": "pQx6nGzTSh4vJ1yP3yX2Jc3aTqJ0sW5zYkq9r8XyZ0E=",
-        "RECEIPT_KEY": "r" * 40,
-        "AUDIT_KEY": "a" * 40,
-    }
-    check_production(create_app(good))  # does not raise
+    good = {"SQLALCHEMY_DATABASE_URI": "sqlite://", **PRODUCTION}
+    check_production(create_app(good), workers=4)  # does not raise
     debug_app = create_app(good)
     debug_app.debug = True
     with pytest.raises(InsecureConfiguration, match="debug"):
@@ -92,6 +95,59 @@ def test_production_refuses_default_secrets_and_debug():
         check_production(create_app(good | {"AUDIT_KEY": create_app().config["AUDIT_KEY"]}))
     with pytest.raises(InsecureConfiguration, match="AUDIT_KEY"):
         check_production(create_app(good | {"AUDIT_KEY": "short"}))
+
+
+def test_production_refuses_limits_each_worker_would_count_alone():
+    good = {
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        **PRODUCTION,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    with pytest.raises(InsecureConfiguration, match="RATELIMIT_STORAGE_URI is memory://"):
+        check_production(create_app(good), workers=1)
+    allowed = create_app(good | {"RATELIMIT_ALLOW_MEMORY": True})
+    check_production(allowed, workers=1)  # one worker: its counts are all the counts
+    with pytest.raises(InsecureConfiguration, match="not 4"):
+        check_production(allowed, workers=4)
+    check_production(create_app(good | {"RATELIMIT_ENABLED": False}), workers=4)
+
+
+def _production_env(monkeypatch, tmp_path, **settings):
+    monkeypatch.setenv("VEHICLEWATCH_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/db.sqlite3")
+    for name, value in (PRODUCTION | settings).items():
+        monkeypatch.setenv(f"VEHICLEWATCH_{name}", value)
+
+
+def test_serve_checks_the_app_its_workers_run_debug_included(monkeypatch, tmp_path):
+    from vehiclewatch.cli import main
+
+    _production_env(monkeypatch, tmp_path, DEBUG="true")
+    monkeypatch.setattr("sys.argv", ["vehiclewatch", "serve", "--port", "5999"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code != 0
+
+
+def test_serve_refuses_memory_limits_for_several_workers(monkeypatch, tmp_path, capsys):
+    from vehiclewatch.cli import main
+
+    _production_env(monkeypatch, tmp_path, RATELIMIT_STORAGE_URI="memory://")
+    monkeypatch.setattr("sys.argv", ["vehiclewatch", "serve", "--port", "5999", "--workers", "2"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code != 0
+    assert "memory://" in capsys.readouterr().err
+
+
+def test_the_wsgi_entry_point_refuses_debug(monkeypatch, tmp_path):
+    import importlib
+    import sys
+
+    _production_env(monkeypatch, tmp_path, DEBUG="true")
+    monkeypatch.delitem(sys.modules, "vehiclewatch.wsgi", raising=False)
+    with pytest.raises(InsecureConfiguration, match="debug is on"):
+        importlib.import_module("vehiclewatch.wsgi")
 
 
 def test_serve_refuses_to_start_in_production_with_default_secret(runner):

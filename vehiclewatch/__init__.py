@@ -7,10 +7,12 @@ from pathlib import Path
 from flask import Flask, g, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DataError
 
 from .clients import trust_proxies
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .inputs import CleanRequest, IdConverter
 from .logs import configure as configure_logging
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -37,6 +39,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         template_folder=str(asset_dir("templates")),
         static_folder=str(asset_dir("static")),
     )
+    # Before any route exists: every <int:…> is an id the database can hold.
+    app.url_map.converters["int"] = IdConverter
+    app.request_class = CleanRequest
     load_config(app, test_config)
     configure_logging(app)
     trust_proxies(app)
@@ -179,3 +184,13 @@ def _register_errors(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, handler)
+
+    def out_of_range(error):
+        # A value no column can hold (a number past its range, in a form field the view did
+        # not bound): bad input, not a fault. SQLite's driver raises OverflowError, PostgreSQL
+        # a DataError.
+        db.session.rollback()
+        return render_template("error.html", code=400, message=messages[400]()), 400
+
+    app.register_error_handler(OverflowError, out_of_range)
+    app.register_error_handler(DataError, out_of_range)

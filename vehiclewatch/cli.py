@@ -16,6 +16,7 @@ from .audit import start_keyed_chain
 from .config import InsecureConfiguration, check_production
 from .dbroles import application_role, can_rewrite_audit_log, grant_application_role
 from .extensions import db
+from .gunicornlog import AddresslessLogger
 
 
 def main() -> None:
@@ -100,8 +101,11 @@ def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
     if dev:
         run_development_server(host, port, debugger=True)
         return
+    # The workers serve this app, checked as it is: the CLI's own app has had its debug flag
+    # set by Flask's command line, whatever VEHICLEWATCH_DEBUG says.
+    app = create_app()
     try:
-        check_production(current_app)
+        check_production(app, workers)
     except InsecureConfiguration as exc:
         raise click.ClickException(f"refusing to start in production: {exc}") from None
     from gunicorn.app.base import BaseApplication
@@ -117,9 +121,10 @@ def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
             self.cfg.set("accesslog", None)
             if made_metrics_dir:
                 self.cfg.set("on_exit", lambda server: shutil.rmtree(metrics_dir, True))
+            self.cfg.set("logger_class", AddresslessLogger)
 
         def load(self):
-            return create_app()
+            return app
 
     click.echo(f"serving on http://{host}:{port} with {workers} gunicorn workers")
     Server().run()

@@ -25,9 +25,9 @@ class Defaults:
     SQLALCHEMY_DATABASE_URI = None  # set in load_config from DATABASE_URL or instance/
     # pool_pre_ping: a connection the database closed (a restart, pg_terminate_backend) is
     # noticed and replaced before a request uses it, instead of failing that request.
-    # hide_parameters: an error's message (and so the log) never carries the values of a
-    # statement (contacts, plates).
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    # (load_config adds hide_parameters to whatever is set: an error's message, and so the
+    # log, never carries the values of a statement — contacts, plates.)
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # The role that owns the schema and runs migrations (PostgreSQL); unset: DATABASE_URL's.
     MIGRATION_DATABASE_URL = None
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
@@ -70,7 +70,13 @@ class Defaults:
     # (Referrer-Policy: no-referrer, so a sticker token cannot leak); the form's CSRF token
     # and SameSite cookies do the work.
     WTF_CSRF_SSL_STRICT = False
+    # Explicit, so that every app gets it: the shared limiter would otherwise keep the value
+    # of the last app it was attached to.
+    RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # memory:// keeps each worker's own counts; production refuses it unless this says the
+    # service runs one worker.
+    RATELIMIT_ALLOW_MEMORY = False
     # Proxy hops whose X-Forwarded-For/-Proto/-Host are believed; 0 ignores those headers.
     TRUSTED_PROXIES = 0
     # Per client address (an IPv6 /64), generous because carrier-grade NAT puts many phones
@@ -101,6 +107,10 @@ def load_config(app, test_config: dict | None) -> None:
             app.config[name] = normalise_database_url(app.config[name])
     if app.config["PUBLIC_BASE_URL"].startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        "hide_parameters": True,
+    }
 
 
 def normalise_database_url(url: str) -> str:
@@ -115,8 +125,10 @@ class InsecureConfiguration(RuntimeError):
     """Production was asked to start with a development secret or debug on."""
 
 
-def check_production(app) -> None:
-    """Refuse to serve in production with default secrets or debug on."""
+def check_production(app, workers: int | None = None) -> None:
+    """Refuse to serve in production with default secrets, debug on, or limits that each of
+    several workers would count on its own. Check the app that will serve (its debug flag
+    included), and give the number of workers where it is known."""
     problems = []
     if app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(str(app.config["SECRET_KEY"])) < 32:
         problems.append("VEHICLEWATCH_SECRET_KEY is the default or shorter than 32 characters")
@@ -128,5 +140,23 @@ def check_production(app) -> None:
         problems.append("VEHICLEWATCH_AUDIT_KEY is the default or shorter than 32 characters")
     if app.debug:
         problems.append("debug is on")
+    problems.extend(_memory_limits(app.config, workers))
     if problems:
         raise InsecureConfiguration("; ".join(problems))
+
+
+def _memory_limits(config, workers: int | None) -> list[str]:
+    if not config["RATELIMIT_ENABLED"]:
+        return []
+    if not str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        return []
+    if not config["RATELIMIT_ALLOW_MEMORY"]:
+        return [
+            "VEHICLEWATCH_RATELIMIT_STORAGE_URI is memory://, so every worker keeps its own "
+            "limits: use redis://… (or VEHICLEWATCH_RATELIMIT_ALLOW_MEMORY=true with one worker)"
+        ]
+    if workers is not None and workers > 1:
+        return [
+            f"VEHICLEWATCH_RATELIMIT_ALLOW_MEMORY allows memory:// for one worker, not {workers}"
+        ]
+    return []

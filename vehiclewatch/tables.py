@@ -3,6 +3,7 @@ per-row errors, and writing exports with formula-like cells neutralised."""
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -10,13 +11,34 @@ from flask import Response
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 
+from .inputs import strip_controls
+
 XLSX_MAGIC = b"PK\x03\x04"
+# Caps on an uploaded table, checked before parsing (size, unpacked size) and while reading
+# (rows, cells), so a crafted file is refused in bounded time and memory. 50,000 rows is more
+# than any unit's list; bench/bench_table_caps.py times the slowest table they let through.
+MAX_TABLE_BYTES = 16 * 1024 * 1024
+MAX_TABLE_ROWS = 50_000
+MAX_CELL_CHARS = 2000
+# An .xlsx is a zip: what it unpacks to, and its table of shared strings (which openpyxl
+# holds in memory whole), are capped by the sizes the archive declares (zipfile enforces them).
+MAX_XLSX_UNPACKED = 96 * 1024 * 1024
+MAX_XLSX_SHARED_STRINGS = 8 * 1024 * 1024
 # A cell starting with one of these is a formula to a spreadsheet program.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class UnreadableFile(ValueError):
     """The upload is neither a CSV in a known encoding nor an .xlsx workbook."""
+
+
+class TableTooLarge(ValueError):
+    """The upload passes one of the caps; `message` says which, for the uploader."""
+
+    def __init__(self, message: str, line: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -52,55 +74,99 @@ def _decode(data: bytes) -> str:
     raise UnreadableFile("encoding")
 
 
-def _cell_text(value) -> str:
+def _cell_text(value, line: int) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    text = strip_controls(str(value)).strip()
+    if len(text) > MAX_CELL_CHARS:
+        raise TableTooLarge(_("单元格过长（每格不超过 %(n)d 字）。", n=MAX_CELL_CHARS), line=line)
+    return text
+
+
+def _texts(cells: Iterable, line: int) -> list[str]:
+    return [_cell_text(v, line) for v in cells]
+
+
+def _check_xlsx(data: bytes) -> None:
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise UnreadableFile("xlsx") from exc
+    unpacked = sum(m.file_size for m in members)
+    strings = sum(m.file_size for m in members if m.filename.lower().endswith("sharedstrings.xml"))
+    if unpacked > MAX_XLSX_UNPACKED or strings > MAX_XLSX_SHARED_STRINGS:
+        raise TableTooLarge(_("表格内容过多，请分成几个文件导入（每个文件不超过 5 万行）。"))
+
+
+def _capped(rows: Iterable[tuple[int, list[str]]], header: list[str]) -> Iterator[Row]:
+    """Rows with their line numbers, blank ones skipped; stops at the row cap."""
+    for count, (line, texts) in enumerate(rows, start=1):
+        if count > MAX_TABLE_ROWS:
+            raise TableTooLarge(
+                _("行数过多（每个文件不超过 %(n)d 行），请分成几个文件导入。", n=MAX_TABLE_ROWS),
+                line=line,
+            )
+        if any(texts):
+            yield Row(line, dict(zip(header, texts, strict=False)))
 
 
 def read_rows(data: bytes) -> tuple[list[str], Iterator[Row]]:
-    """The header and the data rows of an uploaded table, with their line numbers."""
+    """The header and the data rows of an uploaded table, with their line numbers. Raises
+    UnreadableFile, and TableTooLarge (also while the rows are read) past a cap."""
+    if len(data) > MAX_TABLE_BYTES:
+        mb = MAX_TABLE_BYTES // (1024 * 1024)
+        raise TableTooLarge(_("文件过大（不超过 %(mb)d MB），请分成几个文件导入。", mb=mb))
     if data.startswith(XLSX_MAGIC):
+        _check_xlsx(data)
         try:
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
         except Exception as exc:  # openpyxl raises many types for a damaged file
             raise UnreadableFile("xlsx") from exc
         rows = sheet.iter_rows(values_only=True)
-        header = [_cell_text(v) for v in next(rows, ())]
-
-        def xlsx_rows() -> Iterator[Row]:
-            for number, cells in enumerate(rows, start=2):
-                texts = [_cell_text(v) for v in cells]
-                if any(texts):
-                    yield Row(number, dict(zip(header, texts, strict=False)))
-
-        return header, xlsx_rows()
+        header = _texts(next(rows, ()), 1)
+        numbered = ((line, _texts(cells, line)) for line, cells in enumerate(rows, start=2))
+        return header, _capped(numbered, header)
     reader = csv.reader(io.StringIO(_decode(data), newline=""))
-    header = [h.strip() for h in next(reader, [])]
 
-    def csv_rows() -> Iterator[Row]:
-        for cells in reader:
-            texts = [c.strip() for c in cells]
-            if any(texts):
-                yield Row(reader.line_num, dict(zip(header, texts, strict=False)))
+    def lines() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for cells in reader:
+                yield reader.line_num, _texts(cells, reader.line_num)
+        except csv.Error:
+            # The csv module's own limit (131,072 characters in a field), or a stray quote.
+            raise TableTooLarge(
+                _("无法读取这一行：单元格过长或引号不成对。"), line=reader.line_num
+            ) from None
 
-    return header, csv_rows()
+    numbered = lines()
+    header = next(numbered, (1, []))[1]
+    return header, _capped(numbered, header)
 
 
 def read_table(data: bytes, required: tuple[str, ...]) -> Iterator[Row]:
-    """The rows of an uploaded table; ImportRejected if it is unreadable or lacks a column."""
+    """The rows of an uploaded table; ImportRejected if it is unreadable, lacks a column or
+    passes a cap (which may happen while the rows are read)."""
     try:
         header, rows = read_rows(data)
     except UnreadableFile:
         raise ImportRejected(
             [RowError(0, _("无法读取文件：请上传 CSV（UTF-8 或 GB18030）或 .xlsx 文件。"))]
         ) from None
+    except TableTooLarge as exc:
+        raise ImportRejected([RowError(exc.line, exc.message)]) from None
     missing = [c for c in required if c not in header]
     if missing:
         raise ImportRejected([RowError(1, _("缺少列：%(cols)s", cols="、".join(missing)))])
-    return rows
+    return _rejecting(rows)
+
+
+def _rejecting(rows: Iterator[Row]) -> Iterator[Row]:
+    try:
+        yield from rows
+    except TableTooLarge as exc:
+        raise ImportRejected([RowError(exc.line, exc.message)]) from None
 
 
 def yes_no(text: str, blank: bool) -> bool | None:
@@ -116,8 +182,9 @@ def yes_no(text: str, blank: bool) -> bool | None:
 
 
 def neutralise(value) -> str:
-    """Make a cell inert: a leading formula character is escaped with an apostrophe."""
-    text = "" if value is None else str(value)
+    """Make a cell inert and writable: control characters (which no spreadsheet accepts) are
+    dropped, then a leading formula character is escaped with an apostrophe."""
+    text = "" if value is None else strip_controls(str(value))
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 

@@ -1,7 +1,11 @@
-"""Entry point for an external WSGI server: `gunicorn vehiclewatch.wsgi:app`."""
+"""Entry point for an external WSGI server: `gunicorn vehiclewatch.wsgi:app` (add
+`--logger-class vehiclewatch.gunicornlog.AddresslessLogger` to keep addresses out of its log)."""
+
+import os
 
 from . import create_app
 from .config import check_production
 
 app = create_app()
-check_production(app)
+# gunicorn's own default for the number of workers; a -w on its command line is not seen here.
+check_production(app, int(os.environ.get("WEB_CONCURRENCY", "1")))

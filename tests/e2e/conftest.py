@@ -128,7 +128,10 @@ def _server_env(instance: Path, base_url: str, database_url: str) -> dict[str, s
         VEHICLEWATCH_CONTACT_KEYS=Fernet.generate_key().decode(),
         VEHICLEWATCH_RECEIPT_KEY=secrets.token_urlsafe(48),
         VEHICLEWATCH_AUDIT_KEY=secrets.token_urlsafe(48),
-        VEHICLEWATCH_RATELIMIT_STORAGE_URI="memory://",
+        # Production refuses memory:// with several workers: the limits live in Redis, under
+        # a prefix of this server's own.
+        VEHICLEWATCH_RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+        VEHICLEWATCH_RATELIMIT_KEY_PREFIX=f"e2e-{secrets.token_hex(8)}",
     )
     return env
 

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..fleet.queries import vehicle_or_404
 from ..formutil import choices
 from ..importpage import import_page
+from ..inputs import query_id, query_page
 from . import queries, services
 from .forms import SealingForm, TripApprovalForm
 from .models import EXEMPTION_REASONS
@@ -24,7 +25,7 @@ fleet_admin_only = roles_required(Role.FLEET_ADMIN)
 
 def _prefill_plate(form) -> None:
     """A link from a vehicle may name it: only a car the admin manages (any other is 404)."""
-    vehicle_id = request.args.get("vehicle", type=int)
+    vehicle_id = request.args.get("vehicle", type=query_id)
     if request.method == "GET" and vehicle_id:
         form.plate.data = vehicle_or_404(current_user, vehicle_id).plate
 
@@ -43,7 +44,7 @@ def _vehicle(form):
 @fleet_admin_only
 def trips():
     q = request.args.get("q", "").strip()
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=query_page)
     rows, total = queries.search_trip_approvals(current_user, page=page, q=q)
     return render_template(
         "dispatch/trips.html",
@@ -99,8 +100,8 @@ def import_trips():
 @fleet_admin_only
 def sealings():
     q = request.args.get("q", "").strip()
-    period_id = request.args.get("holiday", type=int)
-    page = request.args.get("page", 1, type=int)
+    period_id = request.args.get("holiday", type=query_id)
+    page = request.args.get("page", 1, type=query_page)
     rows, total = queries.search_sealings(current_user, page=page, q=q, period_id=period_id)
     return render_template(
         "dispatch/sealings.html",

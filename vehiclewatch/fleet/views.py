@@ -24,6 +24,7 @@ from ..extensions import db
 from ..fonts import cjk_font
 from ..formutil import choices
 from ..importpage import import_page
+from ..inputs import query_id, query_page
 from . import queries, services
 from .artwork import sticker_png, sticker_svg
 from .forms import (
@@ -44,7 +45,7 @@ fleet_admin_only = roles_required(Role.FLEET_ADMIN)
 def _filters() -> dict:
     return {
         "q": request.args.get("q", "").strip(),
-        "unit_id": request.args.get("unit", type=int),
+        "unit_id": request.args.get("unit", type=query_id),
         "category": request.args.get("category", ""),
         "status": request.args.get("status", ""),
         "reprint": request.args.get("reprint") == "1",
@@ -55,7 +56,7 @@ def _filters() -> dict:
 @fleet_admin_only
 def vehicles():
     filters = _filters()
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=query_page)
     rows, total = queries.search_vehicles(current_user, page=page, **filters)
     return render_template(
         "fleet/vehicles.html",
@@ -257,7 +258,7 @@ def print_queue():
 def print_stickers():
     form = _print_form()
     if request.method == "GET":
-        form.vehicle.data = request.args.getlist("vehicle", type=int)
+        form.vehicle.data = request.args.getlist("vehicle", type=query_id)
         form.needs_reprint.data = request.args.get("reprint") == "1"
     elif form.validate_on_submit():
         selection = services.Selection(

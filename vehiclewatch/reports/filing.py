@@ -22,9 +22,20 @@ from .photostore import discard_files, store_photos
 from .scoring import rescore, rescore_with_neighbours
 from .states import OPEN_STATES, State
 
+# Photos one report may hold: the 3 of its form and 3 more in each of three additions.
+MAX_REPORT_PHOTOS = 12
+
 
 class ReportClosed(Exception):
     """The report no longer takes additions from its reporter."""
+
+
+class TooManyPhotos(Exception):
+    """The addition would take the report past MAX_REPORT_PHOTOS; `room` more would fit."""
+
+    def __init__(self, room: int):
+        super().__init__(room)
+        self.room = room
 
 
 @dataclass
@@ -162,6 +173,8 @@ def add_information(report: Report, text: str, photos: list[ProcessedPhoto]) -> 
         with atomic():
             if report.state not in OPEN_STATES:
                 raise ReportClosed()
+            if len(report.photos) + len(rows) > MAX_REPORT_PHOTOS:
+                raise TooManyPhotos(max(0, MAX_REPORT_PHOTOS - len(report.photos)))
             report.photos.extend(rows)
             db.session.add(ReportEvent(report=report, kind="addition", note=text.strip() or None))
             rescore(report)

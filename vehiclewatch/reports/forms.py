@@ -1,6 +1,7 @@
 """The report form citizens and officers share (a sticker's page, a typed plate, an officer's
 entry of a call or letter), and photo uploads."""
 
+import math
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -25,6 +26,7 @@ from ..timeutil import local_zone, utcnow
 from .filing import NewReport
 from .models import CATEGORY_LABELS
 from .photos import PhotoRejected, ProcessedPhoto, process_photo
+from .protection import new_submission_id
 
 MAX_PHOTOS = 3
 
@@ -47,9 +49,22 @@ class PhotoUploads:
                 return []
         return processed
 
+    def validate_photos(self, field):
+        files = [f for f in field.data or [] if f and f.filename]
+        if len(files) > MAX_PHOTOS:
+            raise ValidationError(_l("最多上传 3 张照片。"))
+
+
+LOCATION_INVALID = _l("位置信息无效，已去掉：可以重新添加位置，或在“地点”里用文字说明。")
+
 
 class ReportForm(PhotoUploads, FlaskForm):
-    submission_id = HiddenField(validators=[DataRequired(), Length(max=64)])
+    submission_id = HiddenField(
+        validators=[
+            DataRequired(message=_l("表单缺少提交编号（页面可能已过期），请再提交一次。")),
+            Length(max=64),
+        ]
+    )
     category = SelectField(_l("问题类型"), choices=lambda: choices(CATEGORY_LABELS.items()))
     seen_at = DateTimeLocalField(
         _l("看到的时间"),
@@ -61,8 +76,8 @@ class ReportForm(PhotoUploads, FlaskForm):
         validators=[Length(max=200)],
         description=_l("如：某某饭店门口、某景区停车场"),
     )
-    latitude = FloatField(validators=[Optional(), NumberRange(-90, 90)])
-    longitude = FloatField(validators=[Optional(), NumberRange(-180, 180)])
+    latitude = FloatField(validators=[Optional(), NumberRange(-90, 90, LOCATION_INVALID)])
+    longitude = FloatField(validators=[Optional(), NumberRange(-180, 180, LOCATION_INVALID)])
     description = TextAreaField(
         _l("看到了什么"),
         validators=[Length(max=1000, message=_l("描述最多 1000 字。"))],
@@ -103,10 +118,21 @@ class ReportForm(PhotoUploads, FlaskForm):
                 _l("只能举报 %(days)d 天内看到的情况；更早的情况请拨打 12388。", days=max_age.days)
             )
 
-    def validate_photos(self, field):
-        files = [f for f in field.data or [] if f and f.filename]
-        if len(files) > MAX_PHOTOS:
-            raise ValidationError(_l("最多上传 3 张照片。"))
+    def validate_latitude(self, field):
+        if field.data is not None and not math.isfinite(field.data):
+            raise ValidationError(LOCATION_INVALID)
+
+    validate_longitude = validate_latitude
+
+    def keep_for_retry(self) -> None:
+        """After a failed submission: a missing submission id gets a new one and a position
+        that cannot be right is dropped, so that the form as shown can be sent again."""
+        if self.submission_id.errors:
+            self.submission_id.data = new_submission_id()
+        for position in (self.latitude, self.longitude):
+            if position.errors:
+                position.raw_data, position.data = None, None
+                position.errors = [LOCATION_INVALID]
 
     def seen_at_utc(self) -> datetime:
         return self.seen_at.data.replace(tzinfo=local_zone()).astimezone(utcnow().tzinfo)

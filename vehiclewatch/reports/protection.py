@@ -9,6 +9,7 @@ import secrets
 from flask import current_app
 
 from .. import encryption
+from ..inputs import nfkc
 
 RECEIPT_CHARS = 20  # base32 characters: 100 bits
 
@@ -31,7 +32,7 @@ def receipt_for(submission_id: str) -> str:
 
 
 def normalise_receipt(text: str) -> str:
-    return re.sub(r"[^A-Z2-7]", "", (text or "").upper())
+    return re.sub(r"[^A-Z2-7]", "", nfkc(text).upper())
 
 
 def receipt_hash(receipt: str) -> str:

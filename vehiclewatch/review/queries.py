@@ -14,6 +14,7 @@ from ..auth.models import Unit, User
 from ..auth.scope import case_unit_ids, in_case_scope, in_report_scope, subtree_ids
 from ..calendar.workdays import WorkingCalendar, load_calendar, overdue_cutoff
 from ..extensions import db
+from ..inputs import MAX_ID, query_id
 from ..reports.models import WORKING_CONDITION, Report, ReportEvent, ReportPhoto
 from ..reports.states import FINISHED_STATES, State
 from ..reports.workflow import may_approve
@@ -86,8 +87,8 @@ class QueueFilters:
         return cls(
             state=args.get("state", ""),
             category=args.get("category", ""),
-            jurisdiction_id=args.get("jurisdiction", type=int),
-            unit_id=args.get("unit", type=int),
+            jurisdiction_id=args.get("jurisdiction", type=query_id),
+            unit_id=args.get("unit", type=query_id),
             has_photos=args.get("photos") == "1",
             flagged=args.get("flagged") == "1",
             burst=args.get("burst") == "1",
@@ -217,9 +218,12 @@ def _decode_cursor(cursor: str | None):
         return None
     try:
         score, created, report_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return int(score), datetime.fromisoformat(created), int(report_id)
-    except (ValueError, TypeError):
+        after = int(score), datetime.fromisoformat(created), query_id(str(report_id))
+    except (ValueError, TypeError, OverflowError):
         abort(400)
+    if after[1].tzinfo is None or abs(after[0]) > MAX_ID:
+        abort(400)  # a cursor this code never wrote
+    return after
 
 
 def queue_page(user: User, filters: QueueFilters, deadlines: Deadlines, cursor: str | None = None):

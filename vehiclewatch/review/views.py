@@ -281,6 +281,7 @@ def enter():
         return render_template("review/entry.html", form=form)
     photos = form.processed_photos() if form.validate_on_submit() else []
     if form.errors:
+        form.keep_for_retry()
         return render_template("review/entry.html", form=form), 422
     new = form.new_report(
         photos,

@@ -88,6 +88,7 @@ def _handle_report(form, sticker: Sticker | None):
             report, receipt = filing.file_report(new, form.submission_id.data, actor=audit.PUBLIC)
             return render_template("scan/receipt.html", report=report, receipt=receipt)
     photos_lost = bool(form.errors) and any(f.filename for f in request.files.getlist("photos"))
+    form.keep_for_retry()
     return render_template(
         "scan/report.html", form=form, sticker=sticker, photos_lost=photos_lost
     ), (422 if form.errors else 200)
@@ -159,18 +160,28 @@ def track():
 @tracking
 def add_information():
     form = AddInformationForm()
-    report = filing.find_by_receipt(form.receipt.data or "") if form.validate_on_submit() else None
+    valid = form.validate_on_submit()
+    report = filing.find_by_receipt(form.receipt.data or "")
     if report is None:
         return _not_found(TrackForm(formdata=None))
-    photos = form.processed_photos()
-    if form.photos.errors or not (form.text.data or photos):
-        if not form.photos.errors:
+    photos = form.processed_photos() if valid else []
+    if not valid or form.photos.errors or not (form.text.data or photos):
+        if valid and not form.photos.errors:
             form.text.errors = [_("请填写补充说明或选择照片。")]
         return _status_page(report, add_form=form), 422
     try:
         filing.add_information(report, form.text.data or "", photos)
     except filing.ReportClosed:
         return _status_page(report, message=_("该举报已办理完毕，不能再补充。")), 409
+    except filing.TooManyPhotos as exc:
+        form.photos.errors = [
+            _(
+                "每件举报最多 %(max)d 张照片，还可以补充 %(room)d 张。",
+                max=filing.MAX_REPORT_PHOTOS,
+                room=exc.room,
+            )
+        ]
+        return _status_page(report, add_form=form), 422
     return _status_page(report, message=_("补充材料已收到。"))
 
 
