@@ -19,9 +19,9 @@ from vehiclewatch.reports.filing import MAX_REPORT_PHOTOS
 from vehiclewatch.reports.models import Report
 from vehiclewatch.reports.photos import PhotoRejected, process_photo
 
+from .photo_samples import jpeg_bytes, processed_photo
 from .test_citizen import _form_fields, _receipt, _report_data
 from .test_fleet import HEADER
-from .photo_samples import jpeg_bytes, processed_photo
 
 CONTROLS = "\x00\x01\x08\x0b\x0c\x1b\x7f"
 
