@@ -11,6 +11,7 @@ from .audit import start_keyed_chain
 from .config import InsecureConfiguration, check_production
 from .dbroles import application_role, can_rewrite_audit_log, grant_application_role
 from .extensions import db
+from .reports.cli import check_contact_keys_or_exit
 
 
 def main() -> None:
@@ -81,6 +82,7 @@ def run_development_server(host: str, port: int, *, debugger: bool) -> None:
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the application: gunicorn in production mode unless --dev."""
+    check_contact_keys_or_exit()
     if dev:
         run_development_server(host, port, debugger=True)
         return
