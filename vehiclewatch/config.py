@@ -109,7 +109,9 @@ def check_production(app) -> None:
         problems.append("VEHICLEWATCH_CONTACT_KEYS contains the development key")
     receipt_keys = [k.strip() for k in str(app.config["RECEIPT_KEY"]).split(",") if k.strip()]
     if not receipt_keys or any(k == DEFAULT_RECEIPT_KEY or len(k) < 32 for k in receipt_keys):
-        problems.append("VEHICLEWATCH_RECEIPT_KEY holds the default or a key shorter than 32 characters")
+        problems.append(
+            "VEHICLEWATCH_RECEIPT_KEY holds the default or a key shorter than 32 characters"
+        )
     if app.config["AUDIT_KEY"] == DEFAULT_AUDIT_KEY or len(str(app.config["AUDIT_KEY"])) < 32:
         problems.append("VEHICLEWATCH_AUDIT_KEY is the default or shorter than 32 characters")
     if app.debug:

@@ -45,7 +45,9 @@ def _rotate_batch(table: str, column: str, after: int, actor: audit.Actor) -> tu
             .limit(ROTATE_BATCH)
             .with_for_update()
         ).all()
-        stale = [(key, token) for key, token in rows if not protection.under_newest_contact_key(token)]
+        stale = [
+            (key, token) for key, token in rows if not protection.under_newest_contact_key(token)
+        ]
         for key, token in stale:
             db.session.execute(
                 sa.update(t).where(pk == key).values({column: protection.rotate_contact(token)})

@@ -96,7 +96,7 @@ def decrypt_contact(token: str | None) -> str | None:
     except InvalidToken:
         raise UndecryptableContact(
             "a stored value cannot be decrypted with any key in VEHICLEWATCH_CONTACT_KEYS: "
-            "put back the key it was encrypted with (see README \"Keys\")"
+            'put back the key it was encrypted with (see README "Keys")'
         ) from None
 
 

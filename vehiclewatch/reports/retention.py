@@ -39,7 +39,9 @@ def _final_before(cutoff: datetime):
 
 def _substantiated():
     return and_(
-        Report.finding.in_(SUBSTANTIATED), Report.outcome.is_not(None), Report.outcome != Outcome.NONE
+        Report.finding.in_(SUBSTANTIATED),
+        Report.outcome.is_not(None),
+        Report.outcome != Outcome.NONE,
     )
 
 

@@ -23,7 +23,7 @@ from ..auth.scope import jurisdictions
 from ..dispatch.queries import dispatch_evidence
 from ..fleet.queries import vehicle_by_plate
 from ..formutil import choices
-from ..reports import filing, workflow
+from ..reports import filing, retention, workflow
 from ..reports.accel import accel_redirect
 from ..reports.models import CATEGORY_LABELS, SOURCE_LABELS, Source
 from ..reports.photostore import photo_dir
@@ -114,6 +114,7 @@ def _render_report(report, *, form=None, contact=None, status=200):
         else [],
         rules=TRANSITIONS,
         contact=contact,
+        may_hold=retention.may_hold(current_user, report),
         neighbours=queries.neighbours(current_user, report),
         viewers=queries.viewers(report),
         deadlines=queries.Deadlines(),
@@ -146,11 +147,26 @@ def reveal(report_id: int):
     found = queries.report_or_404(current_user, report_id)
     if not found.real_name:
         abort(404)
+    if found.contacts_purged_at:
+        return _render_report(found)  # says 已按保存期限删除
     try:
         name, phone = workflow.reveal_contact(found, current_user)
     except workflow.NotPermitted:
         abort(403)
     return _render_report(found, contact={"name": name, "phone": phone})
+
+
+@bp.post("/reports/<int:report_id>/hold")
+@officers_only
+def legal_hold(report_id: int):
+    found = queries.report_or_404(current_user, report_id)
+    hold = request.form.get("hold") == "1"
+    try:
+        retention.set_legal_hold(found, hold, actor=current_user)
+    except workflow.NotPermitted:
+        abort(403)
+    flash(_("已设置法律保全，到期也不删除。") if hold else _("已解除法律保全。"), "info")
+    return redirect(url_for("review.report", report_id=found.id))
 
 
 @bp.post("/reports/<int:report_id>/acknowledge")
