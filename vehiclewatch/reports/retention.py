@@ -51,54 +51,54 @@ class Due:
     photos: list[int] = field(default_factory=list)
 
 
+def _contacts_due(now: datetime):
+    return select(Report.id).where(
+        Report.legal_hold.is_(False),
+        Report.reporter_name_enc.is_not(None) | Report.reporter_phone_enc.is_not(None),
+        _final_before(now - _days("RETAIN_CONTACT_DAYS")),
+    )
+
+
+def _photos_due(now: datetime):
+    return select(Report.id).where(
+        Report.legal_hold.is_(False),
+        select(ReportPhoto.id).where(ReportPhoto.report_id == Report.id).exists(),
+        or_(
+            and_(~_substantiated(), _final_before(now - _days("RETAIN_PHOTO_DAYS"))),
+            and_(_substantiated(), _final_before(now - _days("RETAIN_FINDING_DAYS"))),
+        ),
+    )
+
+
 def due(now: datetime | None = None) -> Due:
     """Report ids whose contacts or photos are due for deletion (held reports never are)."""
     now = now or utcnow()
-    not_held = Report.legal_hold.is_(False)
-    contacts = db.session.scalars(
-        select(Report.id)
-        .where(
-            not_held,
-            Report.reporter_name_enc.is_not(None) | Report.reporter_phone_enc.is_not(None),
-            _final_before(now - _days("RETAIN_CONTACT_DAYS")),
-        )
-        .order_by(Report.id)
-    ).all()
-    has_photos = select(ReportPhoto.id).where(ReportPhoto.report_id == Report.id).exists()
-    photos = db.session.scalars(
-        select(Report.id)
-        .where(
-            not_held,
-            has_photos,
-            or_(
-                and_(~_substantiated(), _final_before(now - _days("RETAIN_PHOTO_DAYS"))),
-                and_(_substantiated(), _final_before(now - _days("RETAIN_FINDING_DAYS"))),
-            ),
-        )
-        .order_by(Report.id)
-    ).all()
-    return Due(contacts=list(contacts), photos=list(photos))
+    return Due(
+        contacts=list(db.session.scalars(_contacts_due(now).order_by(Report.id))),
+        photos=list(db.session.scalars(_photos_due(now).order_by(Report.id))),
+    )
 
 
-def _purge_report(report_id: int, *, contacts: bool, photos: bool, actor: audit.Actor) -> list:
-    """Delete one report's due data in one transaction; returns the photo file names to
-    remove once it has committed (a crash in between leaves orphans `photos sweep` finds)."""
+def _purge_report(report_id: int, *, actor: audit.Actor) -> list:
+    """Delete one report's due data in one transaction, checked again under the row lock (a
+    hold or an objection may have come since); returns the photo file names to remove once
+    it has committed (a crash in between leaves orphans `photos sweep` finds)."""
     with atomic():
         report = db.session.get(Report, report_id, with_for_update=True)
-        if report.legal_hold:
-            return []
         now, removed, names = utcnow(), {}, []
-        if contacts:
+        this = Report.id == report_id
+        if db.session.scalar(_contacts_due(now).where(this)) is not None:
             report.reporter_name_enc = report.reporter_phone_enc = None
             report.contacts_purged_at = now
             removed["contacts"] = True
-        if photos:
+        if db.session.scalar(_photos_due(now).where(this)) is not None:
             for photo in list(report.photos):
                 names += [photo.evidence_name, photo.display_name]
                 db.session.delete(photo)
             report.photos_purged_at = now
             removed["photos"] = len(names) // 2
-        audit.record("retention_purged", report, after=removed, actor=actor)
+        if removed:
+            audit.record("retention_purged", report, after=removed, actor=actor)
     return names
 
 
@@ -109,13 +109,7 @@ def apply(*, dry_run: bool = False, actor: audit.Actor = audit.SYSTEM) -> Due:
     if dry_run:
         return found
     for report_id in sorted(set(found.contacts) | set(found.photos)):
-        names = _purge_report(
-            report_id,
-            contacts=report_id in found.contacts,
-            photos=report_id in found.photos,
-            actor=actor,
-        )
-        remove_photo_files(photo_dir(), names)
+        remove_photo_files(photo_dir(), _purge_report(report_id, actor=actor))
     return found
 
 
