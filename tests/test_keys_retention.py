@@ -11,6 +11,8 @@ from PIL import Image
 from sqlalchemy import func, select, update
 
 from vehiclewatch.audit import AuditEntry
+from vehiclewatch.campaigns import services as services_campaigns
+from vehiclewatch.campaigns.models import SpotCheckDraw
 from vehiclewatch.config import DEFAULT_CONTACT_KEY, DEFAULT_RECEIPT_KEY
 from vehiclewatch.extensions import db
 from vehiclewatch.reports import filing, protection, retention
@@ -22,6 +24,7 @@ from vehiclewatch.reports.photostore import photo_dir
 from vehiclewatch.timeutil import utcnow
 
 from .conftest import AuthActions
+from .test_spot_checks import LOTTERY, campaign_round, fleet  # noqa: F401 (fixtures)
 
 NEW_CONTACT_KEY = Fernet.generate_key().decode()
 NEW_RECEIPT_KEY = "a-new-receipt-key-of-at-least-32-characters"
@@ -85,10 +88,25 @@ def test_contact_key_rotation_then_old_key_removed(app, make_app, car, make_repo
     assert "张三 · 13800001234" in page
 
 
-def test_sealed_seeds_are_rotation_targets():
-    from vehiclewatch.reports.keys import CONTACT_KEY_TARGETS
+def test_sealed_seeds_are_rotated_too(app, make_app, campaign_round, fleet, org, make_user):  # noqa: F811
+    draw = services_campaigns.draw_spot_checks(
+        campaign_round.key,
+        3,
+        make_user("leader", org["city"]),
+        None,
+        public_source=LOTTERY,
+        today=utcnow().date(),
+    )
+    after_round = draw.round_end + timedelta(days=1)
+    seed = services_campaigns.revealed_seed(draw, after_round)
 
-    assert ("spot_check_draw", "seed_enc") in CONTACT_KEY_TARGETS
+    result = _invoke(
+        make_app(CONTACT_KEYS=f"{NEW_CONTACT_KEY},{DEFAULT_CONTACT_KEY}"), "keys", "rotate-contacts"
+    )
+    assert "spot_check_draw.seed_enc: 1 re-encrypted" in result.output
+    with make_app(CONTACT_KEYS=NEW_CONTACT_KEY).app_context():
+        stored = db.session.get(SpotCheckDraw, draw.id)
+        assert services_campaigns.revealed_seed(stored, after_round) == seed
 
 
 # Receipt keys ---------------------------------------------------------------------------
