@@ -27,6 +27,7 @@ EXPECTED = {
     "review.report": {"officer", "leader"},
     "review.reveal": {"officer", "leader"},
     "review.acknowledge": {"officer", "leader"},
+    "review.legal_hold": {"officer", "leader"},
     "review.act": {"officer", "leader"},
     "review.enter": {"officer", "leader"},
     "review.dashboard": {"officer", "leader"},

@@ -91,6 +91,9 @@ def test_production_refuses_default_secrets_and_debug():
         check_production(create_app(good | {"CONTACT_KEYS": create_app().config["CONTACT_KEYS"]}))
     with pytest.raises(InsecureConfiguration, match="RECEIPT_KEY"):
         check_production(create_app(good | {"RECEIPT_KEY": create_app().config["RECEIPT_KEY"]}))
+    check_production(create_app(good | {"RECEIPT_KEY": "n" * 40 + "," + "r" * 40}))  # rotation
+    with pytest.raises(InsecureConfiguration, match="RECEIPT_KEY"):
+        check_production(create_app(good | {"RECEIPT_KEY": "n" * 40 + ",short"}))
     with pytest.raises(InsecureConfiguration, match="AUDIT_KEY"):
         check_production(create_app(good | {"AUDIT_KEY": create_app().config["AUDIT_KEY"]}))
     with pytest.raises(InsecureConfiguration, match="AUDIT_KEY"):

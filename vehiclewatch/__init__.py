@@ -135,7 +135,7 @@ def _register_cli(app: Flask) -> None:
         import_vehicles_command,
         print_stickers_command,
     )
-    from .reports.cli import photos_cli
+    from .reports.cli import keys_cli, photos_cli, retention_cli
     from .seeding import seed_command
 
     for command in (
@@ -151,6 +151,8 @@ def _register_cli(app: Flask) -> None:
         import_vehicles_command,
         print_stickers_command,
         photos_cli,
+        keys_cli,
+        retention_cli,
         seed_command,
         spot_check_cli,
     ):

@@ -17,6 +17,7 @@ from .config import InsecureConfiguration, check_production
 from .dbroles import application_role, can_rewrite_audit_log, grant_application_role
 from .extensions import db
 from .gunicornlog import AddresslessLogger
+from .reports.cli import check_contact_keys_or_exit
 
 
 def main() -> None:
@@ -98,6 +99,7 @@ def prepare_metrics_dir() -> tuple[str, bool]:
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the application: gunicorn in production mode unless --dev."""
+    check_contact_keys_or_exit()
     if dev:
         run_development_server(host, port, debugger=True)
         return

@@ -12,7 +12,8 @@ DEFAULT_AUDIT_KEY = "insecure-development-audit-key"
 class Defaults:
     SECRET_KEY = DEFAULT_SECRET_KEY
     CONTACT_KEYS = DEFAULT_CONTACT_KEY
-    # HMAC key for receipt codes; changing it makes every issued receipt unreadable.
+    # HMAC keys for receipt codes, newest first (comma-separated); an old key stays until
+    # `vehiclewatch keys receipt-status` shows no report depends on it.
     RECEIPT_KEY = DEFAULT_RECEIPT_KEY
     # HMAC key for the audit chain; never stored in the database. Changing it makes the
     # entries written since the switch unverifiable.
@@ -22,6 +23,11 @@ class Defaults:
     CAMPAIGN_DAYS_BEFORE = 7
     CAMPAIGN_DAYS_AFTER = 7
     OBJECTION_WINDOW_DAYS = 30
+    # Retention (README "Retention"), counted from the day a report can no longer change.
+    RETAIN_CONTACT_DAYS = 180
+    RETAIN_PHOTO_DAYS = 365
+    # Photos of reports found 属实/部分属实 with an outcome: as long as the case may be reviewed.
+    RETAIN_FINDING_DAYS = 1825
     SQLALCHEMY_DATABASE_URI = None  # set in load_config from DATABASE_URL or instance/
     # pool_pre_ping: a connection the database closed (a restart, pg_terminate_backend) is
     # noticed and replaced before a request uses it, instead of failing that request.
@@ -134,8 +140,11 @@ def check_production(app, workers: int | None = None) -> None:
         problems.append("VEHICLEWATCH_SECRET_KEY is the default or shorter than 32 characters")
     if DEFAULT_CONTACT_KEY in str(app.config["CONTACT_KEYS"]).split(","):
         problems.append("VEHICLEWATCH_CONTACT_KEYS contains the development key")
-    if app.config["RECEIPT_KEY"] == DEFAULT_RECEIPT_KEY or len(str(app.config["RECEIPT_KEY"])) < 32:
-        problems.append("VEHICLEWATCH_RECEIPT_KEY is the default or shorter than 32 characters")
+    receipt_keys = [k.strip() for k in str(app.config["RECEIPT_KEY"]).split(",") if k.strip()]
+    if not receipt_keys or any(k == DEFAULT_RECEIPT_KEY or len(k) < 32 for k in receipt_keys):
+        problems.append(
+            "VEHICLEWATCH_RECEIPT_KEY holds the default or a key shorter than 32 characters"
+        )
     if app.config["AUDIT_KEY"] == DEFAULT_AUDIT_KEY or len(str(app.config["AUDIT_KEY"])) < 32:
         problems.append("VEHICLEWATCH_AUDIT_KEY is the default or shorter than 32 characters")
     if app.debug:

@@ -123,6 +123,7 @@ def _insert_report(new: NewReport, submission_id, receipt, photo_rows, actor) ->
         reporter_name_enc=protection.encrypt_contact(name),
         reporter_phone_enc=protection.encrypt_contact(phone),
         receipt_hash=protection.receipt_hash(receipt),
+        receipt_key=protection.receipt_key_id(protection.receipt_keys()[0]),
         submission_hash=protection.submission_hash(submission_id),
         source=Source(new.source),
         state=State.SUBMITTED,
@@ -159,11 +160,28 @@ def _insert_report(new: NewReport, submission_id, receipt, photo_rows, actor) ->
 
 
 def find_by_receipt(receipt: str) -> Report | None:
+    """The report a receipt names, under any configured receipt key; one found with an old
+    key has its hash stored again under the newest, so the old key can be retired."""
     if not protection.normalise_receipt(receipt):
         return None
-    return db.session.execute(
-        select(Report).where(Report.receipt_hash == protection.receipt_hash(receipt))
+    hashes = protection.receipt_hashes(receipt)
+    report = db.session.execute(
+        select(Report).where(Report.receipt_hash.in_(hashes))
     ).scalar_one_or_none()
+    newest_hash = next(iter(hashes))
+    if report is not None and report.receipt_hash != newest_hash:
+        with atomic():
+            old_key = report.receipt_key
+            report.receipt_hash = newest_hash
+            report.receipt_key = hashes[newest_hash]
+            audit.record(
+                "receipt_rehashed",
+                report,
+                before={"receipt_key": old_key},
+                after={"receipt_key": report.receipt_key},
+                actor=audit.PUBLIC,
+            )
+    return report
 
 
 def add_information(report: Report, text: str, photos: list[ProcessedPhoto]) -> None:

@@ -4,7 +4,18 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Unit, User
@@ -90,6 +101,9 @@ class Report(db.Model):
     reporter_phone_enc: Mapped[str | None] = mapped_column(Text)
     # Keyed hashes only: the receipt itself is shown once and never stored.
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Which receipt key made receipt_hash (protection.receipt_key_id): old keys can be
+    # retired once no report names them (`vehiclewatch keys receipt-status`).
+    receipt_key: Mapped[str] = mapped_column(String(16), index=True)
     submission_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     source: Mapped[str] = mapped_column(String(20), default=Source.SCAN)
     state: Mapped[str] = mapped_column(String(20), index=True)
@@ -115,6 +129,11 @@ class Report(db.Model):
     objected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When a real-name reporter was told whether the report was accepted (15 working days).
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Retention (reports.retention): a leader's hold suspends purging; the purge dates say
+    # what was deleted, so pages show 已按保存期限删除 where it was.
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    contacts_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    photos_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic lock: two officers acting at once cannot silently overwrite each other.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

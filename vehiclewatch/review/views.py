@@ -20,7 +20,7 @@ from ..auth.models import Role
 from ..dispatch.queries import dispatch_evidence
 from ..fleet.queries import vehicle_by_plate
 from ..formutil import choices
-from ..reports import filing, workflow
+from ..reports import filing, retention, workflow
 from ..reports.accel import send_photo
 from ..reports.consistency import photo_flags
 from ..reports.models import CATEGORY_LABELS, SOURCE_LABELS, Source
@@ -133,6 +133,7 @@ def _render_report(report, *, failed=None, contact=None, status=200):
         forms=_action_forms(report, actions, failed),
         rules=TRANSITIONS,
         contact=contact,
+        may_hold=retention.may_hold(current_user, report),
         neighbours=queries.neighbours(current_user, report),
         viewers=queries.viewers(report),
         deadlines=queries.Deadlines(),
@@ -166,11 +167,26 @@ def reveal(report_id: int):
     found = queries.report_or_404(current_user, report_id)
     if not found.real_name:
         abort(404)
+    if found.contacts_purged_at:
+        return _render_report(found)  # says 已按保存期限删除
     try:
         name, phone = workflow.reveal_contact(found, current_user)
     except workflow.NotPermitted:
         abort(403)
     return _render_report(found, contact={"name": name, "phone": phone})
+
+
+@bp.post("/reports/<int:report_id>/hold")
+@officers_only
+def legal_hold(report_id: int):
+    found = queries.report_or_404(current_user, report_id)
+    hold = request.form.get("hold") == "1"
+    try:
+        retention.set_legal_hold(found, hold, actor=current_user)
+    except workflow.NotPermitted:
+        abort(403)
+    flash(_("已设置法律保全，到期也不删除。") if hold else _("已解除法律保全。"), "info")
+    return redirect(url_for("review.report", report_id=found.id))
 
 
 @bp.post("/reports/<int:report_id>/acknowledge")
