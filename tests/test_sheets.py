@@ -67,9 +67,9 @@ def render_pages(data: bytes, dpi: int = DPI):
 
 
 def decode(image: Image.Image):
-    results = zxingcpp.read_barcodes(image)
-    assert all(r.format == zxingcpp.BarcodeFormat.QRCode for r in results)
-    return results
+    """The QR codes on a page (a label carries no other symbol; reading only QR keeps the
+    plate and short-code text from ever being taken for a 1D barcode)."""
+    return zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
 
 
 def sheet(faces, **kwargs) -> tuple[bytes, object]:
