@@ -23,7 +23,6 @@ from ..conftest import (
     s3_client,
 )
 from ..e2e.conftest import (
-    DEMO_PASSWORD,
     Server,
     _free_port,
     _server_env,
@@ -31,7 +30,7 @@ from ..e2e.conftest import (
     _wait_until_up,
 )
 from ..photo_samples import jpeg_bytes
-from .test_nginx import Visitor, file_report, form_fields, token_of
+from .test_nginx import Visitor, _login, file_report, form_fields, token_of
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL,
@@ -133,9 +132,7 @@ def test_a_report_filed_on_one_host_is_seen_with_its_photo_on_the_other(hosts):
     response, page = tracker.post_form("/track", fields)
     assert response.status == 200 and "已收到，待受理" in page.decode()
     officer = Client(b)
-    response, page = officer.get("/login")
-    fields = form_fields(page.decode()) | {"username": "officer-cg", "password": DEMO_PASSWORD}
-    assert officer.post_form("/login", fields)[0].status == 302
+    _login(officer, "officer-cg")  # password, then the authenticator (TOTP stays on)
     [(report_id,)] = database.query("SELECT id FROM report WHERE description = :d", d=DESCRIPTION)
     _, page = officer.get(f"/review/reports/{report_id}")
     assert DESCRIPTION in page.decode()
