@@ -183,6 +183,7 @@ def test_every_template_folder_is_installed_with_the_wheel():
 def test_the_instance_folder_is_where_the_caller_says(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("VEHICLEWATCH_INSTANCE_PATH")
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # the default database is in it
     app = create_app({"TESTING": True}, str(tmp_path / "elsewhere"))
     assert app.instance_path == str(tmp_path / "elsewhere")
     assert (tmp_path / "elsewhere").is_dir() and not (tmp_path / "instance").exists()
