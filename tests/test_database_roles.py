@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import ProgrammingError
 
-from vehiclewatch import create_app
+from vehiclewatch import audit, create_app
 from vehiclewatch.audit import AuditEntry, verify_chain
 from vehiclewatch.auth.models import UnitKind
 from vehiclewatch.auth.services import create_unit
@@ -74,7 +74,7 @@ def test_the_application_role_can_only_append_to_the_audit_log(roles, tmp_path):
             assert f"database role {roles['app_role']}: reads and writes" in result.output
             assert "WARNING" not in result.output
             # The application works as its own role: its writes append to the log.
-            create_unit("city", "示例市", UnitKind.CITY, None)
+            create_unit("city", "示例市", UnitKind.CITY, None, actor=audit.SYSTEM)
             assert db.session.execute(select(text("current_user"))).scalar() == roles["app_role"]
             entries = db.session.execute(select(func.count()).select_from(AuditEntry)).scalar()
             assert entries == 2  # the keyed-chain marker and the new unit
