@@ -16,7 +16,7 @@ from flask_migrate import upgrade
 
 from .. import audit
 from ..extensions import db
-from ..reports.photos import _fsync_dir
+from ..reports.photos import fsync_dir
 from ..timeutil import utcnow
 from ..transaction import atomic
 from . import archive, database, photos
@@ -144,7 +144,7 @@ def backup(path: Path, *, encrypted: bool = True) -> dict:
                 out.flush()
                 os.fsync(out.fileno())
         os.rename(partial, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except BaseException as exc:
         partial.unlink(missing_ok=True)
         if isinstance(exc, ArchiveError | DatabaseError):

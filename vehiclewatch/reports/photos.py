@@ -355,9 +355,9 @@ def write_photo_files(folder: Path, photo: ProcessedPhoto) -> tuple[str, str]:
                 handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())
-        _fsync_dir(folder)
+        fsync_dir(folder)
         if created:
-            _fsync_dir(folder.parent)
+            fsync_dir(folder.parent)
     except BaseException:
         remove_photo_files(folder, written)
         raise
@@ -387,7 +387,7 @@ def stored_names(folder: Path) -> set[str]:
         return set()
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

@@ -22,7 +22,7 @@ from .models import ReportPhoto
 from .photos import (
     NAME_PATTERN,
     ProcessedPhoto,
-    _fsync_dir,
+    fsync_dir,
     remove_photo_files,
     stored_names,
     write_photo_files,
@@ -70,7 +70,7 @@ class LocalStore:
         except BaseException:
             remove_photo_files(self.folder, [name])
             raise
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
 
     @contextmanager
     def open(self, name: str) -> Iterator[tuple[int, BinaryIO]]:
