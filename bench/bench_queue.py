@@ -21,7 +21,7 @@ from vehiclewatch.auth.services import create_unit, create_user
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.models import Vehicle
 from vehiclewatch.reports.models import Report
-from vehiclewatch.review import queries
+from vehiclewatch.review import figures, queries
 from vehiclewatch.timeutil import utcnow
 
 REPORTS = int(os.environ.get("BENCH_REPORTS", 1_000_000))
@@ -117,7 +117,7 @@ def run() -> str:
             working = queries.QueueFilters()
             default = _time(lambda: queries.queue_page(officer, working, deadlines), 50)
             counts = _time(lambda: queries.state_counts(officer, filters, deadlines), 20)
-            dashboard = _time(lambda: queries.dashboard(officer, deadlines), 10)
+            dashboard = _time(lambda: figures.dashboard(officer, deadlines), 10)
             engine = db.engine.dialect.name
             db.engine.dispose()
     rows = [
