@@ -58,6 +58,7 @@ def _populate() -> list:
                 "description": "",
                 "real_name": False,
                 "receipt_hash": f"{i:064x}",
+                "receipt_key": "bench",
                 "source": "scan",
                 "state": STATES[rng.randrange(len(STATES))],
                 "state_changed_at": created,
@@ -74,7 +75,12 @@ def _populate() -> list:
     if batch:
         db.session.execute(insert(Report), batch)
     officer = create_user(
-        "bench-officer", "基准", Role.OFFICER, counties[3], "x" * 16, actor=audit.SYSTEM
+        "bench-officer",
+        "基准",
+        Role.OFFICER,
+        counties[3],
+        "swift-yak-grazes-2026",
+        actor=audit.SYSTEM,
     )
     db.session.commit()
     # A production database has planner statistics (and, on PostgreSQL, a visibility map for
