@@ -11,7 +11,7 @@ from ..extensions import db
 from ..reports.models import Report, ReportEvent
 from ..reports.states import State
 from ..timeutil import local_zone
-from .queries import Deadlines, overdue_clause
+from .queries import Deadlines, count_by, overdue_clause
 
 
 def _seconds_between(later, earlier):
@@ -41,17 +41,17 @@ def _local_week_of(column, mondays: list[date]):
 
 def _average_days(user: User, event_condition) -> float | None:
     """Mean days from submission to the first event matching the condition."""
+    # The first matching event of each report in scope: the scope drives (a unit's reports
+    # through its index), then each report's events through theirs.
     first = (
-        select(ReportEvent.report_id, func.min(ReportEvent.at).label("at"))
-        .where(event_condition)
-        .group_by(ReportEvent.report_id)
+        select(Report.created_at, func.min(ReportEvent.at).label("at"))
+        .join(ReportEvent, ReportEvent.report_id == Report.id)
+        .where(in_case_scope(user, Report.unit_id), event_condition)
+        .group_by(Report.id, Report.created_at)
         .subquery()
     )
     seconds = db.session.execute(
-        select(func.avg(_seconds_between(first.c.at, Report.created_at)))
-        .select_from(Report)
-        .join(first, first.c.report_id == Report.id)
-        .where(in_case_scope(user, Report.unit_id))
+        select(func.avg(_seconds_between(first.c.at, first.c.created_at)))
     ).scalar_one()
     return None if seconds is None else float(seconds) / 86400
 
@@ -75,11 +75,6 @@ def dashboard(user: User, deadlines: Deadlines, weeks: int = 12) -> Dashboard:
     """The dashboard's figures, each one grouped query over the viewer's scope."""
     scope = in_case_scope(user, Report.unit_id)
 
-    def grouped(column):
-        return dict(
-            db.session.execute(select(column, func.count()).where(scope).group_by(column)).all()
-        )
-
     jurisdiction = select(Unit.id, Unit.jurisdiction_id).subquery()
     names = {u.id: u.name for u in db.session.execute(select(Unit)).scalars()}
     by_jurisdiction = db.session.execute(
@@ -101,8 +96,8 @@ def dashboard(user: User, deadlines: Deadlines, weeks: int = 12) -> Dashboard:
         select(func.count()).where(scope, overdue_clause(deadlines))
     ).scalar_one()
     return Dashboard(
-        by_state=grouped(Report.state),
-        by_category=grouped(Report.category),
+        by_state=count_by(Report.state, scope),
+        by_category=count_by(Report.category, scope),
         by_jurisdiction=sorted(
             ((names.get(j, "—"), n) for j, n in by_jurisdiction), key=lambda item: -item[1]
         ),

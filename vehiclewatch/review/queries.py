@@ -249,13 +249,22 @@ def queue_page(user: User, filters: QueueFilters, deadlines: Deadlines, cursor: 
     return rows[:PAGE_SIZE], next_cursor
 
 
-def state_counts(user: User, filters: QueueFilters, deadlines: Deadlines) -> dict[str, int]:
+def count_by(column, *conditions) -> dict:
+    """Reports matching the conditions, counted by a column's value. Grouped by unit first,
+    in the order of the (unit, state, ...) and (unit, category) indexes, so the count reads an
+    index alone; grouped by the column only, SQLite walks that column's index over every
+    unit's reports and fetches each row to check its unit."""
+    counts: dict = {}
     rows = db.session.execute(
-        select(Report.state, func.count())
-        .where(*_filtered(user, filters, deadlines, with_state=False))
-        .group_by(Report.state)
-    ).all()
-    return dict(rows)
+        select(column, func.count()).where(*conditions).group_by(Report.unit_id, column)
+    )
+    for value, count in rows:
+        counts[value] = counts.get(value, 0) + count
+    return counts
+
+
+def state_counts(user: User, filters: QueueFilters, deadlines: Deadlines) -> dict[str, int]:
+    return count_by(Report.state, *_filtered(user, filters, deadlines, with_state=False))
 
 
 def matching_reports(user: User, filters: QueueFilters, deadlines: Deadlines):
