@@ -20,7 +20,9 @@ from qrcode.constants import ERROR_CORRECT_Q
 
 from vehiclewatch.fleet import qr
 from vehiclewatch.fleet.artwork import sticker_png, sticker_svg
-from vehiclewatch.fleet.sheets import EIGHT_RULES, LAYOUTS, StickerFace, write_sheet
+from vehiclewatch.fleet.layouts import LAYOUTS
+from vehiclewatch.fleet.sheets import StickerFace, write_sheet
+from vehiclewatch.publictext import EIGHT_RULES
 from vehiclewatch.fonts import cjk_font, pil_font
 
 DPI = 200

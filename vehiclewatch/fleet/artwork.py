@@ -6,7 +6,7 @@ from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw
 
-from ..fonts import CjkFont, cjk_font, pil_font
+from ..fonts import Font, cjk_font, pil_font
 from ..publictext import HOTLINE_NATIONAL, SLOGAN, TITLE
 from .qr import QUIET_ZONE, dark_runs
 from .sheets import StickerFace
@@ -94,7 +94,7 @@ def _qr_image(matrix: list[list[bool]], module_px: int) -> Image.Image:
 
 
 def sticker_png(
-    face: StickerFace, hotline_local: str, font: CjkFont | None = None, module_px: int = 12
+    face: StickerFace, hotline_local: str, font: Font | None = None, module_px: int = 12
 ) -> bytes:
     """The SVG's design drawn with Pillow, scaled so that a module is module_px pixels."""
     font = font or cjk_font()

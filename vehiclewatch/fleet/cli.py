@@ -14,7 +14,7 @@ from ..extensions import db
 from ..importpage import import_file
 from .models import Vehicle
 from .printing import NothingToPrint, Selection, print_stickers
-from .sheets import DEFAULT_LAYOUT, LAYOUTS, InvalidSheet
+from .layouts import DEFAULT_LAYOUT, LAYOUTS, InvalidSheet
 from .vehicle_files import export_vehicles, import_vehicles
 
 

@@ -36,7 +36,7 @@ from .forms import (
     VehicleForm,
 )
 from .models import CATEGORY_LABELS, STATUS_LABELS, Vehicle
-from .sheets import LAYOUTS, InvalidSheet
+from .layouts import LAYOUTS, InvalidSheet
 
 bp = Blueprint("fleet", __name__, url_prefix="/fleet")
 
