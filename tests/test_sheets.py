@@ -22,8 +22,8 @@ from vehiclewatch.fleet import qr
 from vehiclewatch.fleet.artwork import sticker_png, sticker_svg
 from vehiclewatch.fleet.layouts import LAYOUTS
 from vehiclewatch.fleet.sheets import StickerFace, write_sheet
-from vehiclewatch.publictext import EIGHT_RULES
 from vehiclewatch.fonts import cjk_font, pil_font
+from vehiclewatch.publictext import EIGHT_RULES
 
 DPI = 200
 HOTLINE = "0891-6312388"

@@ -17,11 +17,15 @@ LANGUAGES = {"zh": ("zh",), "bo,zh": ("bo", "zh")}
 DRAFT_MARK = "翻译未审核"
 
 
-class MissingTranslation(LookupError):
+class StickerTextError(ValueError):
+    """Stickers cannot be printed in the configured languages (the message says why)."""
+
+
+class MissingTranslation(StickerTextError):
     """A sticker text has no Tibetan in the glossary."""
 
 
-class UnknownLanguages(ValueError):
+class UnknownLanguages(StickerTextError):
     """VEHICLEWATCH_STICKER_LANGUAGES names a combination stickers are not printed in."""
 
 
@@ -55,7 +59,7 @@ def tibetan(zh: str, path: Path = GLOSSARY) -> str:
     """The Tibetan of a sticker text; a text without one is an error, never a blank line."""
     entry = load_glossary(path).get(zh)
     if entry is None or not entry.bo:
-        raise MissingTranslation(f"the glossary {path} has no Tibetan for “{zh}”")
+        raise MissingTranslation(f"术语表 {path} 缺少“{zh}”的藏文")
     return entry.bo
 
 
@@ -70,7 +74,7 @@ def parse_languages(value: str) -> tuple[str, ...]:
     key = ",".join(part.strip().lower() for part in str(value).split(","))
     if key not in LANGUAGES:
         raise UnknownLanguages(
-            f"VEHICLEWATCH_STICKER_LANGUAGES is {value!r}: use one of {', '.join(LANGUAGES)}"
+            f"VEHICLEWATCH_STICKER_LANGUAGES 为 {value!r}，应为 {' 或 '.join(LANGUAGES)}"
         )
     return LANGUAGES[key]
 

@@ -1,8 +1,6 @@
 """The fixed texts of a label, front and back, drawn once per sheet as PDF forms that every
 label places; and the draft mark across a label whose Tibetan nobody has reviewed yet."""
 
-from reportlab.pdfgen.canvas import Canvas
-
 from ..publictext import EIGHT_RULES, HOTLINE_NATIONAL, RULES_TITLE, SLOGAN, TITLE
 from ..stickertext import DRAFT_MARK, HOTLINE_LABEL, Wording
 from .layouts import MM, SAFE_MM, Frame, Layout, Slot

@@ -17,6 +17,7 @@ from reportlab.pdfgen.textobject import bidiShapedText
 from reportlab.platypus import Paragraph
 
 from ..fonts import Font
+from ..stickertext import StickerTextError
 from .layouts import MM
 
 RED = (0.75, 0.0, 0.0)
@@ -76,7 +77,7 @@ def wrap(
         lines = _balanced(text, font, width_mm, current, lines)
     if shaped and any(text_width(line, font, current, True) > width_mm for line in lines):
         # One syllable wider than the room: a fixed text too long for its slot.
-        raise ValueError(f"“{text}” does not fit {width_mm:.1f} mm at {min_size:g} pt")
+        raise StickerTextError(f"“{text}”放不进 {width_mm:.1f} 毫米宽（最小 {min_size:g} 磅）")
     return current, tuple(lines)
 
 
@@ -105,7 +106,7 @@ def fit(text: str, font: str, width_mm: float, size: float, min_size: float = 6)
     return max(min_size, min(size, size * width_mm / natural)) if natural else size
 
 
-class MissingGlyphs(ValueError):
+class MissingGlyphs(StickerTextError):
     """A fixed text has a character the Tibetan font cannot draw."""
 
 
@@ -162,9 +163,7 @@ class Pen:
         missing = sorted({ch for ch in text if not ch.isspace()} - self._tibetan_glyphs())
         if missing:
             # A box in place of a letter on ten thousand stickers: refuse instead.
-            raise MissingGlyphs(
-                f"the Tibetan font has no glyph for {' '.join(missing)} in “{text}”"
-            )
+            raise MissingGlyphs(f"藏文字体缺少“{text}”中的字符 {' '.join(missing)}")
         width = text_width(text, self.tibetan_font, size, shaped=True)
         left = {"left": x, "centre": x - width / 2, "right": x - width}[align]
         style = _tibetan_style(self.tibetan_font, size, color or (0, 0, 0))

@@ -12,14 +12,14 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ..fonts import Font, cjk_font
 from ..publictext import TITLE
-from ..stickertext import Wording
+from ..stickertext import StickerTextError, Wording
 from .labeltext import back_template, front_template
 from .layouts import DEFAULT_LAYOUT, LAYOUTS, MM, InvalidSheet, Layout, frame, module_mm
 from .lettering import Pen, fit, wrap
 from .qr import QUIET_ZONE, dark_runs
 
 
-class NoTibetanFont(ValueError):
+class NoTibetanFont(StickerTextError):
     """Tibetan was asked for and no Tibetan font is installed or configured."""
 
 
