@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from PIL import Image, ImageDraw, features
+from PIL import Image, ImageDraw, ImageOps, features
 
 from ..fonts import Font, cjk_font, pil_font
 from ..publictext import HOTLINE_NATIONAL, SLOGAN, TITLE
@@ -104,7 +104,6 @@ def sticker_svg(
     path = "".join(
         f"M{x + QUIET_ZONE} {y + QUIET_ZONE}h{n}v1h-{n}z" for y, x, n in dark_runs(face.matrix)
     )
-    side = size + 2 * QUIET_ZONE
     height = design.height
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -124,7 +123,6 @@ def sticker_svg(
     parts += [
         f'<g transform="translate({BLOCK_X:g} {design.block_y:g}) scale({module:.6f})"'
         ' shape-rendering="crispEdges">',
-        f'<rect width="{side}" height="{side}" fill="#ffffff"/>',
         f'<path fill="#000000" d="{path}"/>',
         "</g>",
         f'<g font-family="{FONT_FAMILY}" text-anchor="middle">',
@@ -188,7 +186,9 @@ def sticker_png(
     if wording.draft:
         layer = _draft_layer(image.size, font, px_per_mm)
         image.paste(layer, (0, 0), layer)
-    image.paste(code, (round(BLOCK_X * px_per_mm), round(design.block_y * px_per_mm)))
+    # Only the dark modules are painted: a draft mark shows through the light ones.
+    dark = ImageOps.invert(code)
+    image.paste((0, 0, 0), (round(BLOCK_X * px_per_mm), round(design.block_y * px_per_mm)), dark)
     draw = ImageDraw.Draw(image)
     room = (WIDTH - 2 * MARGIN) * px_per_mm
     for line in design.lines:
