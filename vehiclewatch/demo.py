@@ -15,8 +15,8 @@ from sqlalchemy import make_url, select
 
 from . import asset_dir
 from .extensions import db
-from .fonts import tibetan_font
 from .fleet.models import Sticker
+from .fonts import tibetan_font
 from .reports.photostore import photo_dir
 from .seeding import DatabaseNotEmpty, seed
 
