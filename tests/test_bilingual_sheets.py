@@ -14,8 +14,10 @@ import pytest
 from PIL import Image, ImageChops
 from pypdf.generic import ContentStream
 
-from tests.test_sheets import HOTLINE, make_face
-from vehiclewatch.fleet.layouts import LAYOUTS, SAFE_MM
+from tests.test_sheets import HOTLINE, label_crops, make_face, zbar_labels
+from vehiclewatch.fleet.layouts import LAYOUTS, SAFE_MM, frame, module_mm
+from vehiclewatch.fleet.lettering import MissingGlyphs
+from vehiclewatch.fleet.qr import QUIET_ZONE
 from vehiclewatch.fleet.sheets import NoTibetanFont, StickerFace, write_sheet
 from vehiclewatch.fonts import cjk_font, tibetan_font
 from vehiclewatch.publictext import EIGHT_RULES, RULES_TITLE, SLOGAN, TITLE
@@ -130,26 +132,6 @@ def test_the_chinese_lines_stay_searchable(fonts, tmp_path, layout):
         assert face.plate in text and face.short_code in text
 
 
-def label_crops(data: bytes, layout_name: str, tmp_path: Path, dpi: int) -> list[Image.Image]:
-    """Every label position of every page (fronts and backs), rendered at dpi, in grey."""
-    (tmp_path / "sheet.pdf").write_bytes(data)
-    subprocess.run(
-        ["pdftoppm", "-r", str(dpi), "-gray", tmp_path / "sheet.pdf", tmp_path / "page"],
-        check=True,
-    )
-    layout = LAYOUTS[layout_name]
-    crops = []
-    for page in sorted(tmp_path.glob("page-*.pgm")):
-        with Image.open(page) as image:
-            for position in range(layout.per_sheet):
-                row, col = divmod(position, layout.cols)
-                x = (layout.left_mm + col * layout.h_pitch_mm) / 25.4 * dpi
-                y = (layout.top_mm + row * layout.v_pitch_mm) / 25.4 * dpi
-                w, h = layout.label_w_mm / 25.4 * dpi, layout.label_h_mm / 25.4 * dpi
-                crops.append(image.crop((round(x), round(y), round(x + w), round(y + h))))
-    return crops
-
-
 @POPPLER
 @pytest.mark.skipif(not shutil.which("zbarimg"), reason="needs zbar-tools")
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
@@ -159,13 +141,7 @@ def test_every_code_on_a_bilingual_sheet_decodes_with_zbarimg(fonts, tmp_path, l
     faces = [make_face(i) for i in range(count)]
     data, result = bilingual_sheet(fonts, faces, layout=layout, back=True, draft=True)
     assert result.pages == 2
-    paths = []
-    for i, crop in enumerate(label_crops(data, layout, tmp_path, 200)):
-        paths.append(tmp_path / f"label-{i}.png")
-        crop.save(paths[-1])
-    done = subprocess.run(["zbarimg", "-q", *paths], capture_output=True, text=True)
-    decoded = [line.removeprefix("QR-Code:") for line in done.stdout.splitlines()]
-    assert sorted(decoded) == sorted(face.url for face in faces)
+    assert sorted(zbar_labels(data, layout, tmp_path)) == sorted(face.url for face in faces)
 
 
 def ink_margin_mm(label: Image.Image, dpi: int) -> float:
@@ -234,3 +210,18 @@ def test_tibetan_without_a_font_is_refused(fonts):
             wording=wording("bo,zh", allow_unreviewed=True),
             tibetan_font=None,
         )
+
+
+def test_a_letter_the_tibetan_font_lacks_stops_the_print(fonts):
+    texts = wording("bo,zh", allow_unreviewed=True).tibetan | {TITLE: "“ཀ”"}
+    with pytest.raises(MissingGlyphs, match="“"):
+        bilingual_sheet(fonts, [make_face(1)], texts=texts)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("size", [25, 29, 33, 37])
+def test_bilingual_labels_keep_the_code_at_45_mm_with_its_quiet_zone(layout, size):
+    # Version 2 (25 modules) to 5: every size a sticker URL takes.
+    module, _ = module_mm(LAYOUTS[layout], size, True)
+    assert module * size >= 45 - 1e-6
+    assert module * (size + 2 * QUIET_ZONE) <= frame(LAYOUTS[layout], True).box + 1e-6

@@ -38,6 +38,20 @@ def _units(text: str, shaped: bool) -> list[str]:
     return list(text)  # Chinese has no spaces to break at: between any two characters
 
 
+def _break(text: str, font: str, width_mm: float, size: float, shaped: bool) -> list[str]:
+    """Greedy line breaking: as many units on each line as fit the width."""
+    lines: list[str] = []
+    line = ""
+    for unit in _units(text, shaped):
+        if line and text_width(line + unit, font, size, shaped) > width_mm:
+            lines.append(line.rstrip())
+            line = unit.lstrip()
+        else:
+            line += unit
+    lines.append(line.rstrip())
+    return lines
+
+
 @functools.lru_cache(maxsize=512)
 def wrap(
     text: str,
@@ -54,46 +68,33 @@ def wrap(
     step = 0.5
     current = size
     while True:
-        lines: list[str] = []
-        line = ""
-        for unit in _units(text, shaped):
-            if line and text_width(line + unit, font, current, shaped) > width_mm:
-                lines.append(line.rstrip())
-                line = unit.lstrip()
-            else:
-                line += unit
-        lines.append(line.rstrip())
+        lines = _break(text, font, width_mm, current, shaped)
         if len(lines) <= max_lines or current - step < min_size:
             break
         current -= step
+    if shaped:
+        too_wide = any(text_width(line, font, current, True) > width_mm for line in lines)
+        if len(lines) > max_lines or too_wide:
+            # A fixed text is never cut short: a truncated rule would say something else.
+            raise StickerTextError(
+                f"“{text}”在 {width_mm:.1f} 毫米宽、{max_lines} 行内放不下（最小 {min_size:g} 磅）"
+            )
+        return current, tuple(_balanced(text, font, width_mm, current, lines))
     if len(lines) > max_lines:
         # Even the smallest size does not hold it: keep the start, which names the unit.
         lines = lines[:max_lines]
         last = lines[-1]
-        while last and text_width(last + "…", font, current, shaped) > width_mm:
+        while last and text_width(last + "…", font, current) > width_mm:
             last = last[:-1]
         lines[-1] = last + "…"
-    if shaped and len(lines) > 1:
-        lines = _balanced(text, font, width_mm, current, lines)
-    if shaped and any(text_width(line, font, current, True) > width_mm for line in lines):
-        # One syllable wider than the room: a fixed text too long for its slot.
-        raise StickerTextError(f"“{text}”放不进 {width_mm:.1f} 毫米宽（最小 {min_size:g} 磅）")
     return current, tuple(lines)
 
 
 def _balanced(text: str, font: str, width_mm: float, size: float, lines: list[str]) -> list[str]:
     """The same number of lines, as even as they go: a title does not end on a lone word."""
     target = text_width(text, font, size, True) / len(lines)
-    while target < width_mm:
-        even: list[str] = []
-        line = ""
-        for unit in _units(text, True):
-            if line and text_width(line + unit, font, size, True) > target:
-                even.append(line.rstrip())
-                line = unit.lstrip()
-            else:
-                line += unit
-        even.append(line.rstrip())
+    while len(lines) > 1 and target < width_mm:
+        even = _break(text, font, target, size, True)
         if len(even) <= len(lines):
             return even
         target += 0.5
@@ -146,9 +147,6 @@ class Pen:
             c.setFillColorRGB(0, 0, 0)
             c.setStrokeColorRGB(0, 0, 0)
 
-    def _tibetan_glyphs(self) -> set[str]:
-        return _covered(self.tibetan_font)
-
     def tibetan(
         self,
         x: float,
@@ -160,7 +158,7 @@ class Pen:
         color: tuple[float, float, float] | None = None,
     ) -> None:
         """One line of Tibetan with its baseline at y, placed by its shaped width."""
-        missing = sorted({ch for ch in text if not ch.isspace()} - self._tibetan_glyphs())
+        missing = sorted({ch for ch in text if not ch.isspace()} - _covered(self.tibetan_font))
         if missing:
             # A box in place of a letter on ten thousand stickers: refuse instead.
             raise MissingGlyphs(f"藏文字体缺少“{text}”中的字符 {' '.join(missing)}")
