@@ -105,7 +105,7 @@ def _zbar(path: Path, pages: int, folder: Path) -> dict | None:
         return None
     from PIL import Image
 
-    from vehiclewatch.fleet.sheets import LAYOUTS
+    from vehiclewatch.fleet.layouts import LAYOUTS
 
     layout = LAYOUTS["a4-8"]
     # The faces repeat every DISTINCT stickers: these pages hold every distinct code once.
@@ -127,7 +127,7 @@ def _zbar(path: Path, pages: int, folder: Path) -> dict | None:
 
 def cut_labels(image, folder: Path, stem: str) -> list[Path]:
     """Each label of an a4-8 page rendered at DPI, saved as its own image in folder."""
-    from vehiclewatch.fleet.sheets import LAYOUTS
+    from vehiclewatch.fleet.layouts import LAYOUTS
 
     layout = LAYOUTS["a4-8"]
     px = DPI / 25.4

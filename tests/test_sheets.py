@@ -20,8 +20,10 @@ from qrcode.constants import ERROR_CORRECT_Q
 
 from vehiclewatch.fleet import qr
 from vehiclewatch.fleet.artwork import sticker_png, sticker_svg
-from vehiclewatch.fleet.sheets import EIGHT_RULES, LAYOUTS, StickerFace, write_sheet
+from vehiclewatch.fleet.layouts import LAYOUTS
+from vehiclewatch.fleet.sheets import StickerFace, write_sheet
 from vehiclewatch.fonts import cjk_font, pil_font
+from vehiclewatch.publictext import EIGHT_RULES
 
 DPI = 200
 HOTLINE = "0891-6312388"
@@ -156,26 +158,38 @@ def test_zbarimg_reads_every_label(tmp_path, truetype):
     # 1 code in 8,000 depending only on where it falls on the bitmap: see bench_sheets.)
     faces = [make_face(i) for i in range(30)]
     data, result = sheet(faces, start=3, font=truetype)
+    assert result.pages == 4
+    assert sorted(zbar_labels(data, "a4-8", tmp_path)) == sorted(face.url for face in faces)
+
+
+def label_crops(data: bytes, layout_name: str, tmp_path, dpi: int) -> list[Image.Image]:
+    """Every label position of every page (fronts and backs), rendered at dpi, in grey."""
     (tmp_path / "sheet.pdf").write_bytes(data)
     subprocess.run(
-        ["pdftoppm", "-r", str(DPI), "-gray", tmp_path / "sheet.pdf", tmp_path / "page"],
+        ["pdftoppm", "-r", str(dpi), "-gray", tmp_path / "sheet.pdf", tmp_path / "page"],
         check=True,
     )
-    layout = LAYOUTS["a4-8"]
+    layout = LAYOUTS[layout_name]
     crops = []
-    for number, page in enumerate(sorted(tmp_path.glob("page-*.pgm"))):
+    for page in sorted(tmp_path.glob("page-*.pgm")):
         with Image.open(page) as image:
             for position in range(layout.per_sheet):
                 row, col = divmod(position, layout.cols)
-                x = (layout.left_mm + col * layout.h_pitch_mm) / 25.4 * DPI
-                y = (layout.top_mm + row * layout.v_pitch_mm) / 25.4 * DPI
-                w, h = layout.label_w_mm / 25.4 * DPI, layout.label_h_mm / 25.4 * DPI
-                crops.append(tmp_path / f"label-{number}-{position}.png")
-                image.crop((round(x), round(y), round(x + w), round(y + h))).save(crops[-1])
-    assert result.pages == number + 1
-    done = subprocess.run(["zbarimg", "-q", *crops], capture_output=True, text=True)
-    decoded = [line.removeprefix("QR-Code:") for line in done.stdout.splitlines()]
-    assert sorted(decoded) == sorted(face.url for face in faces)
+                x = (layout.left_mm + col * layout.h_pitch_mm) / 25.4 * dpi
+                y = (layout.top_mm + row * layout.v_pitch_mm) / 25.4 * dpi
+                w, h = layout.label_w_mm / 25.4 * dpi, layout.label_h_mm / 25.4 * dpi
+                crops.append(image.crop((round(x), round(y), round(x + w), round(y + h))))
+    return crops
+
+
+def zbar_labels(data: bytes, layout_name: str, tmp_path) -> list[str]:
+    """What zbarimg reads on each label of the sheet, rendered at 200 dpi."""
+    paths = []
+    for i, crop in enumerate(label_crops(data, layout_name, tmp_path, DPI)):
+        paths.append(tmp_path / f"label-{i}.png")
+        crop.save(paths[-1])
+    done = subprocess.run(["zbarimg", "-q", *paths], capture_output=True, text=True)
+    return [line.removeprefix("QR-Code:") for line in done.stdout.splitlines()]
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))

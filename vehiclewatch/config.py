@@ -47,6 +47,13 @@ class Defaults:
     # A CJK TrueType/TrueType-collection font to embed in sticker PDFs and PNGs; when unset,
     # a system font (Debian's fonts-wqy-microhei) is used, else reportlab's STSong-Light.
     CJK_FONT_PATH = None
+    # "zh", or "bo,zh": the fixed sticker texts in Tibetan above Chinese (from the glossary).
+    STICKER_LANGUAGES = "zh"
+    # A Tibetan TrueType font; when unset, Debian's fonts-noto-core (Noto Serif Tibetan),
+    # else fonts-tibetan-machine. Tibetan stickers are refused without one.
+    TIBETAN_FONT_PATH = None
+    # Print Tibetan the glossary has not marked reviewed without the 翻译未审核 draft mark.
+    STICKER_ALLOW_UNREVIEWED = False
     # Report photos live outside static/; default: <instance>/photos.
     PHOTO_DIR = None
     # s3://bucket/prefix: photos in an S3-compatible store instead of PHOTO_DIR.

@@ -16,6 +16,7 @@ from sqlalchemy import make_url, select
 from . import asset_dir
 from .extensions import db
 from .fleet.models import Sticker
+from .fonts import tibetan_font
 from .reports.photostore import photo_dir
 from .seeding import DatabaseNotEmpty, seed
 
@@ -77,7 +78,17 @@ def prepare(base_url: str) -> str | None:
     return None
 
 
-def announce(host: str, base_url: str) -> None:
+def bilingual_stickers() -> str:
+    """Demo stickers in Tibetan above Chinese, as the region's signs are, where this machine
+    has a Tibetan font; unreviewed translations print without the draft mark."""
+    current_app.config["STICKER_ALLOW_UNREVIEWED"] = True
+    if tibetan_font(current_app.config.get("TIBETAN_FONT_PATH")) is None:
+        return "  stickers in Chinese only: no Tibetan font (apt-get install fonts-noto-core),"
+    current_app.config["STICKER_LANGUAGES"] = "bo,zh"
+    return "  stickers in Tibetan above Chinese (VEHICLEWATCH_STICKER_LANGUAGES=bo,zh, unreviewed),"
+
+
+def announce(host: str, base_url: str, stickers: str) -> None:
     lines = [
         "",
         f"  vehiclewatch demo on {base_url}/",
@@ -87,6 +98,7 @@ def announce(host: str, base_url: str) -> None:
         "",
         "  demo mode: staff sign in without a TOTP code (VEHICLEWATCH_REQUIRE_TOTP off),",
         "  Flask's development server, production checks off (development keys),",
+        stickers,
     ]
     if host in EVERY_ADDRESS:
         lines += [
@@ -117,6 +129,7 @@ def demo_command(host: str, port: int, reset: bool) -> None:
     base_url = demo_base_url(host, port)
     # Demo accounts sign in with a password alone; the login page says so.
     current_app.config["REQUIRE_TOTP"] = False
+    stickers = bilingual_stickers()
     if reloaded:
         current_app.config["PUBLIC_BASE_URL"] = base_url
     else:
@@ -129,5 +142,5 @@ def demo_command(host: str, port: int, reset: bool) -> None:
                 f"not at {base_url}.\nRun `make demo-reset HOST={host} PORT={port}` to start "
                 "again with stickers for this address (it deletes the demo data)."
             )
-        announce(host, base_url)
+        announce(host, base_url, stickers)
     run_development_server(host, port, debugger=host not in EVERY_ADDRESS)

@@ -19,7 +19,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..fonts import CjkFont
+from ..fonts import Font
 from ..reports.models import CATEGORY_LABELS, Category
 from .linebreak import break_lines
 from .models import Bulletin
@@ -117,7 +117,7 @@ def _table(rows: list[tuple[str, int]], header: tuple[str, str], style, font: st
 
 
 def bulletin_pdf(
-    bulletin: Bulletin, figures: Figures, font: CjkFont, *, issued_on: date | None = None
+    bulletin: Bulletin, figures: Figures, font: Font, *, issued_on: date | None = None
 ) -> bytes:
     """The bulletin as PDF bytes; a bulletin not yet approved is marked as a draft."""
     s = _styles(font.name)

@@ -12,9 +12,10 @@ from .. import audit
 from ..auth.models import Unit
 from ..extensions import db
 from ..importpage import import_file
+from ..stickertext import StickerTextError, unreviewed
+from .layouts import DEFAULT_LAYOUT, LAYOUTS, InvalidSheet
 from .models import Vehicle
 from .printing import NothingToPrint, Selection, print_stickers
-from .sheets import DEFAULT_LAYOUT, LAYOUTS, InvalidSheet
 from .vehicle_files import export_vehicles, import_vehicles
 
 
@@ -53,9 +54,16 @@ def export_vehicles_command(fmt: str, out: str | None) -> None:
     help="Only the print queue: stickers never printed, or marked as needing a reprint.",
 )
 @click.option("--back", is_flag=True, help="Add a back page with the 八不准 after each sheet.")
+@click.option(
+    "--allow-unreviewed",
+    is_flag=True,
+    help="Print Tibetan the glossary has not marked reviewed without the 翻译未审核 mark.",
+)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="PDF file to write.")
 @with_appcontext
-def print_stickers_command(unit_code, layout, start, needs_reprint, back, out) -> None:
+def print_stickers_command(
+    unit_code, layout, start, needs_reprint, back, allow_unreviewed, out
+) -> None:
     """Write a PDF sheet of stickers for all publicly marked vehicles (or one unit's subtree)."""
     unit_id = None
     if unit_code:
@@ -70,14 +78,27 @@ def print_stickers_command(unit_code, layout, start, needs_reprint, back, out) -
     try:
         with open(partial, "wb") as handle:
             result = print_stickers(
-                selection, handle, layout=layout, start=start, back=back, actor=audit.SYSTEM
+                selection,
+                handle,
+                layout=layout,
+                start=start,
+                back=back,
+                allow_unreviewed=allow_unreviewed,
+                actor=audit.SYSTEM,
             )
         os.replace(partial, out)
     except NothingToPrint:
         raise click.ClickException("no vehicle in the selection can carry a sticker") from None
-    except InvalidSheet as exc:
+    except (InvalidSheet, StickerTextError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         partial.unlink(missing_ok=True)
     click.echo(f"font: {result.font.description}")
+    if result.tibetan_font:
+        click.echo(f"Tibetan font: {result.tibetan_font.description}")
+    if result.draft:
+        click.echo(
+            f"draft: the Tibetan of {len(unreviewed())} sticker texts is not reviewed, so every "
+            "label says 翻译未审核 (mark them reviewed in the glossary, or --allow-unreviewed)"
+        )
     click.echo(f"wrote {result.stickers} stickers on {result.pages} pages ({layout}) to {out}")

@@ -5,17 +5,20 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
 from .. import audit
 from ..auth.models import Unit
 from ..auth.scope import in_fleet_scope, subtree_ids
 from ..extensions import db
-from ..fonts import cjk_font
+from ..fonts import Font, cjk_font, tibetan_font
+from ..stickertext import Wording, wording
 from ..timeutil import utcnow
 from ..transaction import atomic
+from .layouts import DEFAULT_LAYOUT
 from .models import Status, Sticker, Vehicle
-from .sheets import DEFAULT_LAYOUT, SheetResult, StickerFace, write_sheet
+from .sheets import NO_TIBETAN_FONT, NoTibetanFont, SheetResult, StickerFace, write_sheet
 from .stickers import issue_missing_stickers
 
 
@@ -55,6 +58,33 @@ def selected_vehicle_ids(selection: Selection, actor: audit.Actor):
     return query
 
 
+@dataclass(frozen=True)
+class StickerStyle:
+    """How this installation prints stickers: in which languages, with which fonts, and
+    whether each label carries the draft mark."""
+
+    wording: Wording
+    font: Font
+    tibetan_font: Font | None
+
+
+def sticker_style(*, allow_unreviewed: bool = False) -> StickerStyle:
+    """The style the settings ask for. Tibetan needs its font and every sticker text's
+    translation; until a reviewer has marked all of them reviewed, each label says 翻译未审核
+    unless the caller or VEHICLEWATCH_STICKER_ALLOW_UNREVIEWED allows unreviewed text."""
+    config = current_app.config
+    chosen = wording(
+        config["STICKER_LANGUAGES"],
+        allow_unreviewed=allow_unreviewed or bool(config["STICKER_ALLOW_UNREVIEWED"]),
+    )
+    tibetan = None
+    if chosen.bilingual:
+        tibetan = tibetan_font(config.get("TIBETAN_FONT_PATH"))
+        if tibetan is None:
+            raise NoTibetanFont(_(NO_TIBETAN_FONT))
+    return StickerStyle(chosen, cjk_font(config.get("CJK_FONT_PATH")), tibetan)
+
+
 def _faces(vehicle_ids) -> Iterator[StickerFace]:
     rows = db.session.execute(
         select(Vehicle.plate, Unit.name, Sticker.short_code, Sticker.url, Sticker.qr_modules)
@@ -88,10 +118,12 @@ def print_stickers(
     layout: str = DEFAULT_LAYOUT,
     start: int = 1,
     back: bool = False,
+    allow_unreviewed: bool = False,
     actor: audit.Actor,
 ) -> SheetResult:
     """Write the selection's sticker sheet as a PDF. Vehicles without a sticker get their
     first one; a live sticker is never reissued, and no token changes."""
+    style = sticker_style(allow_unreviewed=allow_unreviewed)
     ids = selected_vehicle_ids(selection, actor)
     with atomic():
         issue_missing_stickers(ids, actor=actor)
@@ -102,7 +134,9 @@ def print_stickers(
             start=start,
             hotline_local=current_app.config["HOTLINE_LOCAL"],
             back=back,
-            font=cjk_font(current_app.config.get("CJK_FONT_PATH")),
+            font=style.font,
+            wording=style.wording,
+            tibetan_font=style.tibetan_font,
         )
         if result.stickers == 0:
             raise NothingToPrint()
@@ -121,6 +155,8 @@ def print_stickers(
                 "unit_id": selection.unit_id,
                 "needs_reprint": selection.needs_reprint,
                 "vehicle_ids": list(selection.vehicle_ids),
+                "languages": "bo,zh" if style.wording.bilingual else "zh",
+                "draft": result.draft,
             },
             actor=actor,
         )

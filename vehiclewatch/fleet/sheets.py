@@ -1,7 +1,5 @@
 """Printable PDF sheets of stickers on A4 label stock, written one page at a time."""
 
-import functools
-import math
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,27 +8,25 @@ from typing import BinaryIO
 from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFName, PDFStream
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from ..fonts import CjkFont, cjk_font
-from ..publictext import EIGHT_RULES, HOTLINE_NATIONAL, RULES_TITLE, SLOGAN, TITLE
+from ..fonts import Font, cjk_font
+from ..publictext import TITLE
+from ..stickertext import StickerTextError, Wording
+from .labeltext import back_template, front_template
+from .layouts import DEFAULT_LAYOUT, LAYOUTS, MM, InvalidSheet, Layout, frame, module_mm
+from .lettering import Pen, fit, wrap
 from .qr import QUIET_ZONE, dark_runs
 
-RULE_NUMBERS = "一二三四五六七八"
+
+class NoTibetanFont(StickerTextError):
+    """Tibetan was asked for and no Tibetan font is installed or configured."""
 
 
-class InvalidSheet(ValueError):
-    """A layout or start position the label stock does not have (the message says which)."""
-
-
-MM = 72 / 25.4
-# The printed code (modules only) is 45-60 mm wide, readable from a phone at arm's length;
-# beyond 55 mm the text
-# beside it would no longer fit a 99.1 × 67.7 mm label.
-MIN_CODE_MM = 45.0
-MAX_CODE_MM = 55.0
-RED = (0.75, 0.0, 0.0)
+NO_TIBETAN_FONT = (  # translated where raised
+    "藏文监督码需要藏文字体：请安装 fonts-noto-core（或 fonts-tibetan-machine），"
+    "或以 VEHICLEWATCH_TIBETAN_FONT_PATH 指定字体文件"
+)
 
 
 @dataclass(frozen=True)
@@ -43,162 +39,25 @@ class StickerFace:
 
 
 @dataclass(frozen=True)
-class Layout:
-    name: str
-    label: str
-    label_w_mm: float
-    label_h_mm: float
-    cols: int
-    rows: int
-    left_mm: float
-    top_mm: float
-    h_pitch_mm: float
-    v_pitch_mm: float
-
-    @property
-    def per_sheet(self) -> int:
-        return self.cols * self.rows
-
-
-@dataclass(frozen=True)
 class SheetResult:
     pages: int  # front pages; a back page follows each of them when back=True
     stickers: int
-    font: CjkFont
-
-
-LAYOUTS = {
-    layout.name: layout
-    for layout in (
-        Layout("a4-8", "A4 每张 8 枚（99.1 × 67.7 毫米，2 列 × 4 行，如 Avery L7165）",
-               99.1, 67.7, 2, 4, 4.65, 13.1, 101.6, 67.7),
-        Layout("a4-6", "A4 每张 6 枚（99.1 × 93.1 毫米，2 列 × 3 行，如 Avery L7166）",
-               99.1, 93.1, 2, 3, 4.65, 8.85, 101.6, 93.1),
-    )
-}  # fmt: skip
-DEFAULT_LAYOUT = "a4-8"
-
-
-@dataclass(frozen=True)
-class _Frame:
-    """Where the parts of one label go, in mm from the label's top-left corner (y down).
-    The QR sits bottom-centred in a square box with the plate right under it."""
-
-    stacked: bool  # tall label: title above the code, text below; else text beside it
-    box_x: float
-    box_y: float
-    box: float  # side of the square that holds the code and its quiet zone
-    plate_y: float  # baseline
-    text_x: float  # the text column (side) or the margin (stacked)
-    text_w: float
-    unit_y: float  # baseline of the unit name's first line
-    unit_lines: int
-    unit_pitch: float
-    code_y: float  # baseline of the short code
-
-
-SIDE_INSET = 1.5  # text keeps clear of the die cut, which printers miss by up to a mm
-CODE_INSET = 0.8  # the quiet zone is white anyway; only misregistration matters there
-PLATE_BAND = 7.0  # from the bottom of the quiet zone to the label's lower edge
-TEXT_COLUMN = 36.0  # the title at 13 pt needs 32 mm
-
-
-@functools.cache
-def _frame(layout: Layout) -> _Frame:
-    w, h = layout.label_w_mm, layout.label_h_mm
-    if h >= 85:
-        # Tall label: measured up from the lower edge (slogan; short code and hotline; two
-        # lines of unit; plate), and the code takes what is left under the title.
-        slogan_y = h - 2.5
-        code_y = slogan_y - 4.3
-        unit_y = code_y - 8.3
-        plate_y = unit_y - 4.6
-        box = plate_y - 5.0 - 7.2
-        return _Frame(
-            stacked=True, box_x=(w - box) / 2, box_y=7.2, box=box, plate_y=plate_y,
-            text_x=3.0, text_w=w - 6.0, unit_y=unit_y, unit_lines=2, unit_pitch=4.0,
-            code_y=code_y,
-        )  # fmt: skip
-    box = min(h - CODE_INSET - PLATE_BAND, w - CODE_INSET - TEXT_COLUMN - SIDE_INSET)
-    text_x = CODE_INSET + box + 0.8
-    return _Frame(
-        stacked=False, box_x=CODE_INSET, box_y=CODE_INSET, box=box,
-        plate_y=CODE_INSET + box + 5.0, text_x=text_x, text_w=w - text_x - SIDE_INSET,
-        unit_y=13.5, unit_lines=3, unit_pitch=4.3, code_y=31.0,
-    )  # fmt: skip
-
-
-# Modules of whole 1/200 inch: on 600 and 1200 dpi printers every module is the same
-# number of dots, and a 200 dpi render (how sheets are checked) has no grey module edges;
-# with modules straddling pixels zbarimg missed 1-5 % of the codes on a full page.
-# 1/600 inch is the fallback for small codes that would drop under 45 mm.
-GRIDS_MM = (25.4 / 200, 25.4 / 600)
-
-
-@functools.cache
-def _module_mm(layout: Layout, size: int) -> tuple[float, float | None]:
-    """The module side for a code of size × size modules, as large as the box allows with
-    the quiet zone inside the label and at most MAX_CODE_MM across, and the grid it (and
-    the code's corner) is snapped to, if any."""
-    largest = min(_frame(layout).box / (size + 2 * QUIET_ZONE), MAX_CODE_MM / size)
-    for grid in GRIDS_MM:
-        module = math.floor(largest / grid + 1e-9) * grid
-        if module * size >= MIN_CODE_MM:
-            return module, grid
-    if largest * size < MIN_CODE_MM - 1e-6:
-        raise ValueError(
-            f"版式 {layout.name} 放不下 {size}×{size} 模块的二维码："
-            f"印刷尺寸将小于 {MIN_CODE_MM:g} 毫米"
-        )
-    return largest, None
-
-
-def _fit_size(text: str, font: str, width_mm: float, size: float, min_size: float) -> float:
-    """The largest size from `size` down to `min_size` at which text fits the width."""
-    natural = stringWidth(text, font, size) / MM
-    return max(min_size, min(size, size * width_mm / natural)) if natural else size
-
-
-@functools.lru_cache(maxsize=512)
-def _wrap(
-    text: str, font: str, width_mm: float, size: float, min_size: float, max_lines: int
-) -> tuple[float, tuple[str, ...]]:
-    """Shrink, then break between characters (Chinese has no spaces to break at), to fit
-    max_lines of width_mm. Cached: a sheet is sorted by unit, so names repeat."""
-    text = " ".join(text.split())
-    step = 0.5
-    current = size
-    while True:
-        lines: list[str] = []
-        line = ""
-        for char in text:
-            if line and stringWidth(line + char, font, current) / MM > width_mm:
-                lines.append(line.rstrip())
-                line = char.lstrip()
-            else:
-                line += char
-        lines.append(line)
-        if len(lines) <= max_lines or current - step < min_size:
-            break
-        current -= step
-    if len(lines) > max_lines:
-        # Even the smallest size does not hold it: keep the start, which names the unit.
-        lines = lines[:max_lines]
-        last = lines[-1]
-        while last and stringWidth(last + "…", font, current) / MM > width_mm:
-            last = last[:-1]
-        lines[-1] = last + "…"
-    return current, tuple(lines)
+    font: Font
+    tibetan_font: Font | None = None
+    draft: bool = False
 
 
 class _Sheet:
     """One label layout on a reportlab canvas; coordinates handed in are label mm, y down."""
 
-    def __init__(self, canvas: Canvas, layout: Layout, font: CjkFont):
+    def __init__(self, canvas: Canvas, layout: Layout, pen: Pen, wording: Wording):
         self.c = canvas
         self.layout = layout
-        self.frame = _frame(layout)
-        self.font = font.name
+        self.wording = wording
+        self.bilingual = wording.bilingual
+        self.frame = frame(layout, self.bilingual)
+        self.pen = pen
+        self.font = pen.font
         self.page_h = A4[1]
 
     def label_origin(self, position: int, mirrored: bool = False) -> tuple[float, float]:
@@ -214,92 +73,14 @@ class _Sheet:
     def move_to_label(self, x_mm: float, y_mm: float) -> None:
         self.c.translate(x_mm * MM, self.page_h - y_mm * MM)
 
-    def text(
-        self,
-        x: float,
-        y: float,
-        text: str,
-        size: float,
-        *,
-        align: str = "left",
-        bold: bool = False,
-        color: tuple[float, float, float] | None = None,
-    ) -> None:
-        c = self.c
-        c.setFont(self.font, size)
-        if color:
-            c.setFillColorRGB(*color)
-            c.setStrokeColorRGB(*color)
-        mode = None
-        if bold:
-            # The Chinese fonts have no bold face; a thin outline stroke thickens the fill.
-            c.setLineWidth(size / 30)
-            mode = 2
-        draw = {"left": c.drawString, "centre": c.drawCentredString, "right": c.drawRightString}
-        draw[align](x * MM, -y * MM, text, mode=mode)
-        if color:
-            c.setFillColorRGB(0, 0, 0)
-            c.setStrokeColorRGB(0, 0, 0)
-
-    def fit(self, text: str, width_mm: float, size: float, min_size: float = 6) -> float:
-        return _fit_size(text, self.font, width_mm, size, min_size)
-
-    def front_template(self, hotline_local: str) -> None:
-        """The text every label shares, drawn once as a form and placed on each label."""
-        f = self.frame
-        w, h = self.layout.label_w_mm, self.layout.label_h_mm
-        c = self.c
-        c.beginForm("front", 0, -h * MM, w * MM, 0)
-        if f.stacked:
-            size = self.fit(TITLE, w - 6, 14, 9)
-            self.text(w / 2, 6.0, TITLE, size, align="centre", bold=True, color=RED)
-            hotline = f"举报电话 {HOTLINE_NATIONAL}  {hotline_local}"
-            size = self.fit(hotline, f.text_w * 0.62, 9.5)
-            self.text(w - f.text_x, f.code_y, hotline, size, align="right")
-            slogan = f"{SLOGAN[0]} · {SLOGAN[1]}"
-            size = self.fit(slogan, f.text_w, 9.5)
-            self.text(w / 2, h - 2.5, slogan, size, align="centre", color=RED)
-        else:
-            mid = f.text_x + f.text_w / 2
-            size = self.fit(TITLE, f.text_w, 13, 8)
-            self.text(mid, 6.5, TITLE, size, align="centre", bold=True, color=RED)
-            c.setStrokeColorRGB(*RED)
-            c.setLineWidth(0.6)
-            c.line(f.text_x * MM, -8.6 * MM, (f.text_x + f.text_w) * MM, -8.6 * MM)
-            c.setStrokeColorRGB(0, 0, 0)
-            national = f"举报电话 {HOTLINE_NATIONAL}"
-            self.text(f.text_x, 38.5, national, self.fit(national, f.text_w, 10.5))
-            self.text(f.text_x, 43.3, hotline_local, self.fit(hotline_local, f.text_w, 10.5))
-            for line, y in zip(SLOGAN, (h - 6.9, h - 2.6), strict=True):
-                self.text(mid, y, line, self.fit(line, f.text_w, 10), align="centre", color=RED)
-        c.endForm()
-
-    def back_template(self) -> None:
-        fn = self.font
-        w, h = self.layout.label_w_mm, self.layout.label_h_mm
-        c = self.c
-        c.beginForm("back", 0, -h * MM, w * MM, 0)
-        size = self.fit(RULES_TITLE, w - 6, 13, 8)
-        self.text(w / 2, 7.5, RULES_TITLE, size, align="centre", bold=True, color=RED)
-        lines = [f"{n}、{rule}" for n, rule in zip(RULE_NUMBERS, EIGHT_RULES, strict=True)]
-        room = h - 15.0 - 3.5  # between the first and the last baseline
-        pitch = min(9.5, room / (len(lines) - 1))
-        first = 15.0 + (room - pitch * (len(lines) - 1)) / 2
-        size = min(self.fit(line, w - 12, 12) for line in lines)
-        size = min(size, pitch * MM * 0.6)  # keep a gap between lines on short labels
-        x = (w - max(stringWidth(line, fn, size) for line in lines) / MM) / 2
-        for i, line in enumerate(lines):
-            self.text(x, first + i * pitch, line, size)
-        c.endForm()
-
     def draw_front(self, position: int, face: StickerFace) -> None:
-        c, f = self.c, self.frame
+        c, f, pen = self.c, self.frame, self.pen
         x0, y0 = self.label_origin(position)
         c.saveState()
         self.move_to_label(x0, y0)
         c.doForm("front")
         size = len(face.matrix)
-        module, grid = _module_mm(self.layout, size)
+        module, grid = module_mm(self.layout, size, self.bilingual)
         block = module * (size + 2 * QUIET_ZONE)
         left = f.box_x + (f.box - block) / 2 + QUIET_ZONE * module
         # At the bottom of the box, so that the plate stays right under the code.
@@ -310,20 +91,18 @@ class _Sheet:
             top = round((y0 + top) / grid) * grid - y0
         self._draw_code(face.matrix, left * MM, -top * MM, module * MM)
         # Large and heavy: a sticker moved to another car shows the wrong plate at a glance.
-        size = self.fit(face.plate, f.box - 2, 17, 10)
-        self.text(f.box_x + f.box / 2, f.plate_y, face.plate, size, align="centre", bold=True)
-        size, lines = _wrap(face.unit_name, self.font, f.text_w, 10.5, 7.5, f.unit_lines)
-        x, align = (self.layout.label_w_mm / 2, "centre") if f.stacked else (f.text_x, "left")
-        if f.stacked and len(lines) == 1:
-            self.text(x, f.unit_y + f.unit_pitch / 2, lines[0], size, align=align)
+        size = fit(face.plate, self.font, f.box - 2, f.plate_size, 10)
+        pen.text(f.box_x + f.box / 2, f.plate_y, face.plate, size, align="centre", bold=True)
+        size, lines = wrap(face.unit_name, self.font, f.text_w, 10.5, 7.5, f.unit_lines)
+        x, align = (f.text_x + f.text_w / 2, "centre") if f.unit_centred else (f.text_x, "left")
+        if f.unit_centred and len(lines) == 1:
+            pen.text(x, f.unit_y + f.unit_pitch / 2, lines[0], size, align=align)
         else:
             for i, line in enumerate(lines):
-                self.text(x, f.unit_y + i * f.unit_pitch, line, size, align=align)
+                pen.text(x, f.unit_y + i * f.unit_pitch, line, size, align=align)
         code = f"短码 {face.short_code}"
-        if f.stacked:
-            self.text(f.text_x, f.code_y, code, self.fit(code, f.text_w * 0.36, 9.5))
-        else:
-            self.text(f.text_x, f.code_y, code, self.fit(code, f.text_w, 11), bold=True)
+        size = fit(code, self.font, f.code_w, 11 if f.code_bold else 9.5)
+        pen.text(f.text_x, f.code_y, code, size, bold=f.code_bold)
         c.restoreState()
 
     def _draw_code(self, matrix: list[list[bool]], x: float, y: float, module: float) -> None:
@@ -361,11 +140,14 @@ def write_sheet(
     start: int = 1,
     hotline_local: str,
     back: bool = False,
-    font: CjkFont | None = None,
+    font: Font | None = None,
+    wording: Wording | None = None,
+    tibetan_font: Font | None = None,
 ) -> SheetResult:
     """Write the faces as a PDF of label sheets. `start` is the first free position
     (1-based, across then down) on the first sheet, for a partly used sheet fed again.
-    Faces are read lazily and each page is closed before the next face is read."""
+    Faces are read lazily and each page is closed before the next face is read. A
+    bilingual wording needs the Tibetan font."""
     chosen = LAYOUTS.get(layout)
     if chosen is None:
         raise InvalidSheet(
@@ -375,14 +157,18 @@ def write_sheet(
         raise InvalidSheet(
             _("起始位置须在 1 到 %(last)d 之间，收到 %(start)d", last=chosen.per_sheet, start=start)
         )
+    wording = wording or Wording()
+    if wording.bilingual and tibetan_font is None:
+        raise NoTibetanFont(_(NO_TIBETAN_FONT))
     font = font or cjk_font()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
     canvas.setTitle(TITLE)
     canvas.setCreator("vehiclewatch")
-    sheet = _Sheet(canvas, chosen, font)
-    sheet.front_template(hotline_local)
+    pen = Pen(canvas, font, tibetan_font if wording.bilingual else None)
+    sheet = _Sheet(canvas, chosen, pen, wording)
+    front_template(pen, chosen, sheet.frame, wording, hotline_local)
     if back:
-        sheet.back_template()
+        back_template(pen, chosen, wording)
 
     stickers = pages = 0
     position = start - 1
@@ -409,4 +195,10 @@ def write_sheet(
     if printed:
         close_page()
     canvas.save()
-    return SheetResult(pages=pages, stickers=stickers, font=font)
+    return SheetResult(
+        pages=pages,
+        stickers=stickers,
+        font=font,
+        tibetan_font=tibetan_font if wording.bilingual else None,
+        draft=wording.draft,
+    )

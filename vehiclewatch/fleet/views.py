@@ -21,10 +21,10 @@ from ..auth.access import roles_required
 from ..auth.models import Role, Unit
 from ..auth.scope import fleet_units
 from ..extensions import db
-from ..fonts import cjk_font
 from ..formutil import choices
 from ..importpage import import_page
 from ..inputs import query_id, query_page
+from ..stickertext import StickerTextError
 from . import guards, printing, queries, stickers, vehicle_files
 from . import vehicles as vehicle_writes
 from .artwork import sticker_png, sticker_svg
@@ -35,8 +35,8 @@ from .forms import (
     RetireForm,
     VehicleForm,
 )
+from .layouts import LAYOUTS, InvalidSheet
 from .models import CATEGORY_LABELS, STATUS_LABELS, Vehicle
-from .sheets import LAYOUTS, InvalidSheet
 
 bp = Blueprint("fleet", __name__, url_prefix="/fleet")
 
@@ -224,15 +224,38 @@ def download_sticker(vehicle_id: int, fmt: str):
         abort(404)
     face = printing.sticker_face(sticker)
     hotline = current_app.config["HOTLINE_LOCAL"]
-    if fmt == "png":
-        font = cjk_font(current_app.config.get("CJK_FONT_PATH"))
-        data, mimetype = sticker_png(face, hotline, font), "image/png"
-    else:
-        data, mimetype = sticker_svg(face, hotline).encode("utf-8"), "image/svg+xml"
+    try:
+        style = printing.sticker_style()
+        if fmt == "png":
+            data = sticker_png(
+                face, hotline, style.font, wording=style.wording, tibetan_font=style.tibetan_font
+            )
+            mimetype = "image/png"
+        else:
+            data = sticker_svg(face, hotline, style.wording, style.tibetan_font).encode("utf-8")
+            mimetype = "image/svg+xml"
+    except StickerTextError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("fleet.edit_vehicle", vehicle_id=vehicle.id))
     filename = f"sticker-{sticker.short_code}-{sticker.generation}.{fmt}"
     return Response(
         data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"}
     )
+
+
+def _draft_notice() -> str | None:
+    """What the print pages say before printing: that labels will carry the draft mark, or
+    why bilingual stickers cannot be printed at all."""
+    try:
+        style = printing.sticker_style()
+    except StickerTextError as exc:
+        return str(exc)
+    if style.wording.draft:
+        return _(
+            "藏文译文尚未全部审核：打印出的每枚监督码上都印有“翻译未审核”字样。"
+            "请在审核通过后再批量印制。"
+        )
+    return None
 
 
 def _print_form() -> PrintForm:
@@ -250,7 +273,10 @@ def print_queue():
     form = _print_form()
     form.needs_reprint.data = True
     return render_template(
-        "fleet/print_queue.html", stickers=queries.print_queue(current_user), form=form
+        "fleet/print_queue.html",
+        stickers=queries.print_queue(current_user),
+        form=form,
+        draft=_draft_notice(),
     )
 
 
@@ -279,7 +305,7 @@ def print_stickers():
             )
         except printing.NothingToPrint:
             flash(_("所选范围内没有可打印监督码的车辆（涉密和已处置车辆不发码）。"), "error")
-        except InvalidSheet as exc:
+        except (InvalidSheet, StickerTextError) as exc:
             flash(str(exc), "error")
         else:
             return Response(
@@ -287,4 +313,5 @@ def print_stickers():
                 mimetype="application/pdf",
                 headers={"Content-Disposition": "attachment; filename=stickers.pdf"},
             )
-    return render_template("fleet/print.html", form=form), (422 if form.errors else 200)
+    page = render_template("fleet/print.html", form=form, draft=_draft_notice())
+    return page, (422 if form.errors else 200)
