@@ -41,17 +41,17 @@ def _local_week_of(column, mondays: list[date]):
 
 def _average_days(user: User, event_condition) -> float | None:
     """Mean days from submission to the first event matching the condition."""
-    # The first matching event of each report in scope: the scope drives (a unit's reports
-    # through its index), then each report's events through theirs.
     first = (
-        select(Report.created_at, func.min(ReportEvent.at).label("at"))
-        .join(ReportEvent, ReportEvent.report_id == Report.id)
-        .where(in_case_scope(user, Report.unit_id), event_condition)
-        .group_by(Report.id, Report.created_at)
+        select(ReportEvent.report_id, func.min(ReportEvent.at).label("at"))
+        .where(event_condition)
+        .group_by(ReportEvent.report_id)
         .subquery()
     )
     seconds = db.session.execute(
-        select(func.avg(_seconds_between(first.c.at, first.c.created_at)))
+        select(func.avg(_seconds_between(first.c.at, Report.created_at)))
+        .select_from(Report)
+        .join(first, first.c.report_id == Report.id)
+        .where(in_case_scope(user, Report.unit_id))
     ).scalar_one()
     return None if seconds is None else float(seconds) / 86400
 
