@@ -229,6 +229,16 @@ def search_sealings(
     return _page(query, (HolidayPeriod.start.desc(), Vehicle.plate, Sealing.id), page)
 
 
+def record_in_scope(user: User, model, record_id: int) -> TripApproval | Sealing | None:
+    """A trip approval or sealing record of a car the user manages, with its versions."""
+    return db.session.execute(
+        select(model)
+        .join(Vehicle, model.vehicle_id == Vehicle.id)
+        .where(model.id == record_id, in_fleet_scope(user, Vehicle.unit_id))
+        .options(selectinload(model.versions))
+    ).scalar_one_or_none()
+
+
 def vehicle_in_scope(user: User, plate: str) -> Vehicle | None:
     """The car with this (normalised) plate, if the user manages it."""
     return db.session.execute(
