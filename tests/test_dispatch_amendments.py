@@ -2,8 +2,7 @@
 the current one counts, the reports they bear on rescored (补录 included), scope and bad
 input refused with nothing changed."""
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -33,18 +32,7 @@ from vehiclewatch.fleet.guards import OutOfScope
 from vehiclewatch.reports.scoring import score_parts
 
 from .conftest import count_rows
-
-ZONE = ZoneInfo("Asia/Shanghai")
-DISPATCH_KEYS = {"sealed", "no_dispatch_cover", "late_dispatch"}
-
-
-def local(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 2, day, hour, minute, tzinfo=ZONE).astimezone(UTC)
-
-
-@pytest.fixture
-def car(org, make_vehicle):
-    return make_vehicle(org["a-jy"], plate="藏A·11111")
+from .test_dispatch import DISPATCH_KEYS, local
 
 
 @pytest.fixture
@@ -102,7 +90,7 @@ def test_an_amendment_keeps_every_version_with_who_when_and_why(car, admin):
 
 
 def test_imported_records_get_their_first_version(org, car):
-    csv = "车牌号,事由,开始时间,结束时间\n藏A11111,开会,2026-02-16 08:00,2026-02-16 09:00\n"
+    csv = "车牌号,事由,开始时间,结束时间\n藏B12345,开会,2026-02-16 08:00,2026-02-16 09:00\n"
     (trip,) = import_trip_approvals(csv.encode(), actor=audit.SYSTEM)
     assert [v.change for v in _versions(TripApprovalVersion, trip.id)] == ["entered"]
 
@@ -273,6 +261,6 @@ def test_refusals_without_a_change(car, admin, spring, make_vehicle):
     assert refused.value.field == "exemption_approver"
     twin = add_sealing(make_vehicle(car.unit, plate="藏A·22222"), spring, actor=admin)
     with pytest.raises(InvalidChange) as refused:
-        amend_sealing(admin, twin.id, {"plate": "藏A11111"}, "车牌录错")
+        amend_sealing(admin, twin.id, {"plate": "藏B12345"}, "车牌录错")
     assert refused.value.field == "holiday_period_id"
     assert count_rows(TripApprovalVersion) == 1 and count_rows(SealingVersion) == 2

@@ -1,9 +1,6 @@
 """The fleet admin's pages for correcting and withdrawing trip approvals and sealing records,
 and the history officers read beside a report's evidence."""
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 
 from vehiclewatch import audit
@@ -13,17 +10,7 @@ from vehiclewatch.extensions import db
 from vehiclewatch.reports.scoring import score_parts
 
 from .conftest import count_rows
-
-ZONE = ZoneInfo("Asia/Shanghai")
-
-
-def local(day: int, hour: int) -> datetime:
-    return datetime(2026, 2, day, hour, tzinfo=ZONE).astimezone(UTC)
-
-
-@pytest.fixture
-def car(org, make_vehicle):
-    return make_vehicle(org["a-jy"], plate="藏A·11111")
+from .test_dispatch import local
 
 
 @pytest.fixture
@@ -46,7 +33,7 @@ def trip(car):
 
 def _amend_form(**overrides) -> dict:
     form = {
-        "plate": "藏A11111",
+        "plate": "藏B12345",
         "purpose": "下乡检查",
         "destination": "",
         "start_at": "2026-02-16T13:00",
@@ -124,7 +111,7 @@ def test_amending_a_sealing_to_an_exemption(org, spring, car, admin, make_report
     form = admin.get(f"/fleet/sealing/{sealing.id}/edit").get_data(as_text=True)
     assert 'value="车库"' in form
     data = {
-        "plate": "藏A11111",
+        "plate": "藏B12345",
         "holiday_period_id": spring.id,
         "place": "车库",
         "exempt": "y",

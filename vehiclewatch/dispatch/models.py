@@ -68,15 +68,9 @@ class VersionRow:
         )
 
 
-class TripApproval(Versioned, db.Model):
-    """One approved trip. `entered_at` matters: an approval entered after a report about the
-    trip it covers is 补录, the classic cover-up."""
+class TripContent:
+    """What a trip approval says, besides its car: kept on the record and on each version."""
 
-    __tablename__ = "trip_approval"
-    __table_args__ = (Index("ix_trip_approval_vehicle_start", "vehicle_id", "start_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"))
     purpose: Mapped[str] = mapped_column(String(200))
     destination: Mapped[str] = mapped_column(String(200), default="")
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -84,14 +78,6 @@ class TripApproval(Versioned, db.Model):
     driver: Mapped[str] = mapped_column(String(60), default="")
     approver: Mapped[str] = mapped_column(String(60), default="")
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
-    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-
-    vehicle: Mapped[Vehicle] = relationship(lazy="joined")
-    entered_by: Mapped[User | None] = relationship()
-    versions: Mapped[list["TripApprovalVersion"]] = relationship(
-        order_by="TripApprovalVersion.number", viewonly=True
-    )
 
     CONTENT = (
         "vehicle_id",
@@ -102,6 +88,46 @@ class TripApproval(Versioned, db.Model):
         "driver",
         "approver",
         "emergency",
+    )
+
+
+class SealingContent:
+    """What a sealing record says, besides its car: kept on the record and on each version."""
+
+    holiday_period_id: Mapped[int] = mapped_column(ForeignKey("holiday_period.id"))
+    place: Mapped[str] = mapped_column(String(200), default="")
+    key_holder: Mapped[str] = mapped_column(String(60), default="")
+    exempt: Mapped[bool] = mapped_column(Boolean, default=False)
+    exemption_reason: Mapped[str] = mapped_column(String(200), default="")
+    exemption_approver: Mapped[str] = mapped_column(String(60), default="")
+
+    CONTENT = (
+        "vehicle_id",
+        "holiday_period_id",
+        "place",
+        "key_holder",
+        "exempt",
+        "exemption_reason",
+        "exemption_approver",
+    )
+
+
+class TripApproval(Versioned, TripContent, db.Model):
+    """One approved trip. `entered_at` matters: an approval entered after a report about the
+    trip it covers is 补录, the classic cover-up."""
+
+    __tablename__ = "trip_approval"
+    __table_args__ = (Index("ix_trip_approval_vehicle_start", "vehicle_id", "start_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    vehicle: Mapped[Vehicle] = relationship(lazy="joined")
+    entered_by: Mapped[User | None] = relationship()
+    versions: Mapped[list["TripApprovalVersion"]] = relationship(
+        order_by="TripApprovalVersion.number", viewonly=True
     )
 
     def snapshot(self) -> dict:
@@ -117,7 +143,7 @@ class TripApproval(Versioned, db.Model):
         }
 
 
-class Sealing(Versioned, db.Model):
+class Sealing(Versioned, SealingContent, db.Model):
     """A car parked and sealed for a holiday period, or exempted (值班/应急) by an approver."""
 
     __tablename__ = "sealing"
@@ -125,12 +151,6 @@ class Sealing(Versioned, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"))
-    holiday_period_id: Mapped[int] = mapped_column(ForeignKey("holiday_period.id"))
-    place: Mapped[str] = mapped_column(String(200), default="")
-    key_holder: Mapped[str] = mapped_column(String(60), default="")
-    exempt: Mapped[bool] = mapped_column(Boolean, default=False)
-    exemption_reason: Mapped[str] = mapped_column(String(200), default="")
-    exemption_approver: Mapped[str] = mapped_column(String(60), default="")
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
@@ -139,16 +159,6 @@ class Sealing(Versioned, db.Model):
     entered_by: Mapped[User | None] = relationship()
     versions: Mapped[list["SealingVersion"]] = relationship(
         order_by="SealingVersion.number", viewonly=True
-    )
-
-    CONTENT = (
-        "vehicle_id",
-        "holiday_period_id",
-        "place",
-        "key_holder",
-        "exempt",
-        "exemption_reason",
-        "exemption_approver",
     )
 
     def snapshot(self) -> dict:
@@ -164,7 +174,7 @@ class Sealing(Versioned, db.Model):
         }
 
 
-class TripApprovalVersion(VersionRow, db.Model):
+class TripApprovalVersion(VersionRow, TripContent, db.Model):
     """One version of a trip approval: what it said, from when, by whom, and why."""
 
     __tablename__ = "trip_approval_version"
@@ -174,13 +184,6 @@ class TripApprovalVersion(VersionRow, db.Model):
     )
 
     record_id: Mapped[int] = mapped_column("trip_approval_id", ForeignKey("trip_approval.id"))
-    purpose: Mapped[str] = mapped_column(String(200))
-    destination: Mapped[str] = mapped_column(String(200), default="")
-    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    driver: Mapped[str] = mapped_column(String(60), default="")
-    approver: Mapped[str] = mapped_column(String(60), default="")
-    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
 
     def covers(self, vehicle_id: int, moment: datetime) -> bool:
         return (
@@ -190,7 +193,7 @@ class TripApprovalVersion(VersionRow, db.Model):
         )
 
 
-class SealingVersion(VersionRow, db.Model):
+class SealingVersion(VersionRow, SealingContent, db.Model):
     """One version of a sealing record: what it said, from when, by whom, and why."""
 
     __tablename__ = "sealing_version"
@@ -200,12 +203,6 @@ class SealingVersion(VersionRow, db.Model):
     )
 
     record_id: Mapped[int] = mapped_column("sealing_id", ForeignKey("sealing.id"))
-    holiday_period_id: Mapped[int] = mapped_column(ForeignKey("holiday_period.id"))
-    place: Mapped[str] = mapped_column(String(200), default="")
-    key_holder: Mapped[str] = mapped_column(String(60), default="")
-    exempt: Mapped[bool] = mapped_column(Boolean, default=False)
-    exemption_reason: Mapped[str] = mapped_column(String(200), default="")
-    exemption_approver: Mapped[str] = mapped_column(String(60), default="")
 
     holiday_period: Mapped[HolidayPeriod] = relationship(lazy="joined")
 
