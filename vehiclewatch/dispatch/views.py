@@ -1,6 +1,9 @@
 """Fleet admins' pages for trip approvals (派车单) and sealing (封存登记): lists, entry,
 import, and each record's page with its versions, correction (修改) and withdrawal (撤销)."""
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -181,23 +184,38 @@ def import_sealings():
 
 # --- one record: its versions, correction and withdrawal ----------------------------------
 
+
+class Kind(NamedTuple):
+    model: type
+    amend: Callable
+    cancel: Callable
+
+
 KINDS = {
-    "trip": (TripApproval, amendments.amend_trip, amendments.cancel_trip),
-    "sealing": (Sealing, amendments.amend_sealing, amendments.cancel_sealing),
+    "trip": Kind(TripApproval, amendments.amend_trip, amendments.cancel_trip),
+    "sealing": Kind(Sealing, amendments.amend_sealing, amendments.cancel_sealing),
 }
 
 
 def _record_or_404(kind: str, record_id: int):
-    record = queries.record_in_scope(current_user, KINDS[kind][0], record_id)
+    record = queries.record_in_scope(current_user, KINDS[kind].model, record_id)
     if record is None:
         abort(404)
     return record
 
 
-def _refused(form, refused: amendments.ChangeRefused) -> None:
-    """Show a refusal beside the field it names, or above the form."""
-    field = getattr(form, refused.field or "", None)
-    (field.errors if field is not None else form.form_errors).append(refused.message)
+def _write(form, kind: str, record, write: Callable[[], object], done: Callable[[str], str]):
+    """Make the change; then say so (`done` is given the car's plate) and go back to the
+    record's page. A refusal is shown beside the field it names, or above the form, and None
+    is returned."""
+    try:
+        write()
+    except amendments.ChangeRefused as refused:
+        field = getattr(form, refused.field or "", None)
+        (field.errors if field is not None else form.form_errors).append(refused.message)
+        return None
+    flash(done(record.vehicle.plate), "info")
+    return redirect(url_for("dispatch.record", kind=kind, record_id=record.id))
 
 
 def _record_page(kind: str, record, cancel_form=None, status: int = 200):
@@ -221,16 +239,15 @@ def cancel_record(kind: str, record_id: int):
     record = _record_or_404(kind, record_id)
     form = CancelForm()
     if form.validate_on_submit():
-        try:
-            KINDS[kind][2](current_user, record.id, form.reason.data)
-        except amendments.ChangeRefused as refused:
-            _refused(form, refused)
-        else:
-            flash(
-                _("已撤销：%(plate)s。原记录和修改记录仍予保留。", plate=record.vehicle.plate),
-                "info",
-            )
-            return redirect(url_for("dispatch.record", kind=kind, record_id=record.id))
+        done = _write(
+            form,
+            kind,
+            record,
+            lambda: KINDS[kind].cancel(current_user, record.id, form.reason.data),
+            lambda plate: _("已撤销：%(plate)s。原记录和修改记录仍予保留。", plate=plate),
+        )
+        if done:
+            return done
     return _record_page(kind, record, form, 422)
 
 
@@ -275,16 +292,15 @@ def amend_record(kind: str, record_id: int):
         form.end_at.data = local_naive(record.end_at)
     if form.validate_on_submit():
         changes = _trip_changes(form) if trip else _sealing_changes(form)
-        try:
-            KINDS[kind][1](current_user, record.id, changes, form.reason.data)
-        except amendments.ChangeRefused as refused:
-            _refused(form, refused)
-        else:
-            flash(
-                _("已修改：%(plate)s。修改前的内容保留在修改记录中。", plate=record.vehicle.plate),
-                "info",
-            )
-            return redirect(url_for("dispatch.record", kind=kind, record_id=record.id))
+        done = _write(
+            form,
+            kind,
+            record,
+            lambda: KINDS[kind].amend(current_user, record.id, changes, form.reason.data),
+            lambda plate: _("已修改：%(plate)s。修改前的内容保留在修改记录中。", plate=plate),
+        )
+        if done:
+            return done
     return render_template(
         "dispatch/amend.html", kind=kind, record=record, form=form, reasons=EXEMPTION_REASONS
     ), (422 if form.errors or form.form_errors else 200)
