@@ -17,13 +17,12 @@ from vehiclewatch.audit import (
     SYSTEM,
     AuditEntry,
     AuditHead,
-    ChainProblem,
     RestoreMismatch,
     entry_hash,
     record,
     record_restored,
-    verify_chain,
 )
+from vehiclewatch.auditcheck import ChainProblem, verify_chain
 from vehiclewatch.config import DEFAULT_AUDIT_KEY
 from vehiclewatch.extensions import db
 from vehiclewatch.timeutil import utcnow

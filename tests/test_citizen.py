@@ -338,7 +338,7 @@ def test_concurrent_submissions_lose_nothing(make_app, car):
     and the audit chain stays intact."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from vehiclewatch.audit import verify_chain
+    from vehiclewatch.auditcheck import verify_chain
 
     app = make_app()
     token = car.live_sticker.token

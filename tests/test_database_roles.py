@@ -8,7 +8,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import ProgrammingError
 
 from vehiclewatch import audit, create_app
-from vehiclewatch.audit import AuditEntry, verify_chain
+from vehiclewatch.audit import AuditEntry
+from vehiclewatch.auditcheck import verify_chain
 from vehiclewatch.auth.models import UnitKind
 from vehiclewatch.auth.services import create_unit
 from vehiclewatch.extensions import db

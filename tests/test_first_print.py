@@ -12,7 +12,8 @@ from qrcode.constants import ERROR_CORRECT_Q
 from sqlalchemy import select
 
 from vehiclewatch import audit
-from vehiclewatch.audit import AuditEntry, verify_chain
+from vehiclewatch.audit import AuditEntry
+from vehiclewatch.auditcheck import verify_chain
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet import printing, qr, stickers, vehicles
 from vehiclewatch.fleet.models import Sticker, Vehicle

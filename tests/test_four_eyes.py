@@ -17,11 +17,6 @@ DISPOSE = {"finding": "true", "outcome": "criticism"}
 
 
 @pytest.fixture
-def car(org, make_vehicle):
-    return make_vehicle(org["a-jy"], plate="藏B·20001")
-
-
-@pytest.fixture
 def county(org, make_user):
     return {
         "officer": make_user("officer", org["a"]),

@@ -53,3 +53,25 @@ def test_upgrade_on_a_really_empty_database(tmp_path):
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+
+
+QUEUE_INDEXES = ("ix_report_state_queue", "ix_report_unit_state_queue", "ix_report_working_queue")
+
+
+def _score_descending(conn, index: str) -> bool:
+    if conn.dialect.name == "sqlite":
+        columns = conn.exec_driver_sql(f"PRAGMA index_xinfo({index})").all()
+        return any(row.name == "score" and row.desc == 1 for row in columns)
+    definition = conn.exec_driver_sql(
+        "SELECT pg_get_indexdef(oid) FROM pg_class WHERE relname = %(name)s", {"name": index}
+    ).scalar_one()
+    return "score DESC" in definition
+
+
+def test_queue_indexes_order_score_descending(app):
+    """A migration that rebuilds the report table on SQLite must not leave the queue's indexes
+    ascending: the queue pages are ordered by score descending through them."""
+    with app.app_context(), db.engine.connect() as conn:
+        assert {index: _score_descending(conn, index) for index in QUEUE_INDEXES} == dict.fromkeys(
+            QUEUE_INDEXES, True
+        )

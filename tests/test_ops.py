@@ -13,9 +13,7 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, update
 
-from vehiclewatch import audit
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet.stickers import issue_sticker
 from vehiclewatch.logs import JsonFormatter, TextFormatter
 from vehiclewatch.reports.models import Report
 from vehiclewatch.timeutil import utcnow
@@ -25,17 +23,9 @@ from .conftest import _pg_admin_engine as pg_admin_engine
 from .photo_samples import jpeg_bytes
 from .test_citizen import _receipt, _report_data
 
-PLATE = "藏B·45678"
 PHONE = "13912345678"
 NAME = "王某某"
 ADDRESS = "198.51.100.77"
-
-
-@pytest.fixture
-def car(org, make_vehicle):
-    vehicle = make_vehicle(org["a-jy"], plate=PLATE)
-    issue_sticker(vehicle, actor=audit.SYSTEM)
-    return vehicle
 
 
 def _file(app, car) -> tuple[str, str]:
@@ -58,7 +48,14 @@ def _file(app, car) -> tuple[str, str]:
 
 
 def _secrets(car, receipt: str) -> list[str]:
-    return [car.live_sticker.token, PLATE, "45678", receipt, receipt.replace("-", ""), PHONE]
+    return [
+        car.live_sticker.token,
+        car.plate,
+        car.plate[-5:],
+        receipt,
+        receipt.replace("-", ""),
+        PHONE,
+    ]
 
 
 def _metrics(client, **environ) -> dict[tuple[str, tuple], float]:

@@ -8,20 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from vehiclewatch import audit
 from vehiclewatch.extensions import db
 from vehiclewatch.reports.models import Report
 from vehiclewatch.reports.scoring import evidence
 from vehiclewatch.timeutil import utcnow
-
-
-@pytest.fixture
-def car(org, make_vehicle):
-    from vehiclewatch.fleet.stickers import issue_sticker
-
-    vehicle = make_vehicle(org["a-jy"], plate="藏B·20001")
-    issue_sticker(vehicle, actor=audit.SYSTEM)
-    return vehicle
 
 
 @contextmanager

@@ -417,16 +417,16 @@ def test_dashboard_weeks_are_local_weeks(app, cars, make_report, login_as, org):
     from datetime import datetime, time
     from zoneinfo import ZoneInfo
 
-    from vehiclewatch.review import queries
+    from vehiclewatch.review import figures, queries
 
     deadlines = queries.Deadlines()
-    mondays = queries.local_week_starts(deadlines.now, 12)
+    mondays = figures.local_week_starts(deadlines.now, 12)
     early = datetime.combine(mondays[-2], time(7), tzinfo=ZoneInfo(app.config["TIMEZONE"]))
     report, _ = make_report(cars["a"], seen_at=early - timedelta(hours=1))
     db.session.execute(update(Report).where(Report.id == report.id).values(created_at=early))
     db.session.commit()
     _, officer = login_as("officer", org["a"])
-    weeks = dict(queries.dashboard(officer, deadlines).by_week)
+    weeks = dict(figures.dashboard(officer, deadlines).by_week)
     assert len(weeks) == 12
     assert weeks[str(mondays[-2])] == 1 and weeks[str(mondays[-3])] == 0
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from vehiclewatch import audit
+from vehiclewatch.auditcheck import verify_chain
 from vehiclewatch.auth.models import Unit, UnitKind
 from vehiclewatch.auth.services import create_unit
 from vehiclewatch.calendar.services import add_holiday_period
@@ -41,7 +42,7 @@ def test_a_nested_failure_rolls_back_exactly_its_own_savepoint(org):
     assert {"c-1", "c-3"} <= _units() and "c-2" not in _units()
     # Two units, two audit entries: the undone one left no entry and no gap in the chain.
     assert _entries() == before + 2
-    assert audit.verify_chain()[1] is None
+    assert verify_chain()[1] is None
 
 
 def test_an_outer_failure_undoes_the_inner_blocks_too(org):

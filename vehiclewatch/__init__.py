@@ -123,7 +123,7 @@ def _connect_signals() -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from .audit import audit_cli
+    from .auditcheck import audit_cli
     from .auth.cli import create_user_command
     from .backup.cli import backup_command, restore_command
     from .calendar.cli import holidays_cli

@@ -46,7 +46,14 @@ def in_fleet_scope(user: User, unit_id_column) -> ColumnElement[bool]:
 
 
 def in_case_scope(user: User, unit_id_column) -> ColumnElement[bool]:
-    return unit_id_column.in_(case_unit_ids(user))
+    """The user's case scope as a condition on a unit column. A county's units are read first
+    and passed as values: given a subquery, SQLite cannot tell how few rows it selects and
+    walks a global index (state, creation time) over every county's reports instead."""
+    if user.role not in (Role.OFFICER, Role.LEADER):
+        return false()
+    if user.unit.kind == UnitKind.CITY:
+        return true()
+    return unit_id_column.in_(db.session.execute(case_unit_ids(user)).scalars().all())
 
 
 def in_report_scope(user: User, unit_id_column, reader_column) -> ColumnElement[bool]:

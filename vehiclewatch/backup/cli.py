@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from ..audit import audit_cli
+from ..auditcheck import audit_cli
 from .services import BackupError, backup, restore
 
 

@@ -1,13 +1,13 @@
 """Reads for officers, always through the case scope: the queue, counts, a report's
-neighbours and viewers, the dashboard's figures."""
+neighbours and viewers (the dashboard's figures are in figures.py)."""
 
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import abort
-from sqlalchemy import and_, case, exists, func, or_, select, text, true
+from sqlalchemy import and_, exists, func, or_, select, text, true
 
 from ..audit import AuditEntry
 from ..auth.models import Unit, User
@@ -15,7 +15,7 @@ from ..auth.scope import case_unit_ids, in_case_scope, in_report_scope, subtree_
 from ..calendar.workdays import WorkingCalendar, load_calendar, overdue_cutoff
 from ..extensions import db
 from ..inputs import MAX_ID, query_id
-from ..reports.models import WORKING_CONDITION, Report, ReportEvent, ReportPhoto
+from ..reports.models import WORKING_CONDITION, Report, ReportPhoto
 from ..reports.states import FINISHED_STATES, State
 from ..reports.workflow import may_approve
 from ..timeutil import local_zone, utcnow
@@ -249,13 +249,22 @@ def queue_page(user: User, filters: QueueFilters, deadlines: Deadlines, cursor: 
     return rows[:PAGE_SIZE], next_cursor
 
 
-def state_counts(user: User, filters: QueueFilters, deadlines: Deadlines) -> dict[str, int]:
+def count_by(column, *conditions) -> dict:
+    """Reports matching the conditions, counted by a column's value. Grouped by unit first,
+    in the order of the (unit, state, ...) and (unit, category) indexes, so the count reads an
+    index alone; grouped by the column only, SQLite walks that column's index over every
+    unit's reports and fetches each row to check its unit."""
+    counts: dict = {}
     rows = db.session.execute(
-        select(Report.state, func.count())
-        .where(*_filtered(user, filters, deadlines, with_state=False))
-        .group_by(Report.state)
-    ).all()
-    return dict(rows)
+        select(column, func.count()).where(*conditions).group_by(Report.unit_id, column)
+    )
+    for value, count in rows:
+        counts[value] = counts.get(value, 0) + count
+    return counts
+
+
+def state_counts(user: User, filters: QueueFilters, deadlines: Deadlines) -> dict[str, int]:
+    return count_by(Report.state, *_filtered(user, filters, deadlines, with_state=False))
 
 
 def matching_reports(user: User, filters: QueueFilters, deadlines: Deadlines):
@@ -348,102 +357,3 @@ def viewers(report: Report, limit: int = 100) -> list[Viewing]:
         line = latest[name] = Viewing(name, at, at, 1)
         lines.append(line)
     return lines[:limit]
-
-
-def _seconds_between(later, earlier):
-    if db.engine.dialect.name == "sqlite":
-        return (func.julianday(later) - func.julianday(earlier)) * 86400
-    return func.extract("epoch", later - earlier)
-
-
-def local_week_starts(now: datetime, weeks: int) -> list[date]:
-    """The Mondays of the last `weeks` local weeks, the current one last."""
-    today = now.astimezone(local_zone()).date()
-    monday = today - timedelta(days=today.weekday())
-    return [monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
-
-
-def _local_week_of(column, mondays: list[date]):
-    """Which of these local weeks a UTC time falls in, as a SQL expression: the weeks'
-    boundaries are computed here in the configured zone, so both engines agree (and a
-    Monday morning before 08:00 in Asia/Shanghai is that Monday's week)."""
-    zone = local_zone()
-    bounds = [datetime.combine(day, time(), tzinfo=zone).astimezone(UTC) for day in mondays]
-    return case(
-        *((column >= start, index) for index, start in reversed(list(enumerate(bounds)))),
-        else_=None,
-    )
-
-
-def _average_days(user: User, event_condition) -> float | None:
-    """Mean days from submission to the first event matching the condition."""
-    first = (
-        select(ReportEvent.report_id, func.min(ReportEvent.at).label("at"))
-        .where(event_condition)
-        .group_by(ReportEvent.report_id)
-        .subquery()
-    )
-    seconds = db.session.execute(
-        select(func.avg(_seconds_between(first.c.at, Report.created_at)))
-        .select_from(Report)
-        .join(first, first.c.report_id == Report.id)
-        .where(in_case_scope(user, Report.unit_id))
-    ).scalar_one()
-    return None if seconds is None else float(seconds) / 86400
-
-
-@dataclass
-class Dashboard:
-    by_state: dict[str, int]
-    by_category: dict[str, int]
-    by_jurisdiction: list[tuple[str, int]]
-    by_week: list[tuple[str, int]]
-    overdue: int
-    days_to_screen: float | None
-    days_to_conclude: float | None
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_state.values())
-
-
-def dashboard(user: User, deadlines: Deadlines, weeks: int = 12) -> Dashboard:
-    """The dashboard's figures, each one grouped query over the viewer's scope."""
-    scope = in_case_scope(user, Report.unit_id)
-
-    def grouped(column):
-        return dict(
-            db.session.execute(select(column, func.count()).where(scope).group_by(column)).all()
-        )
-
-    jurisdiction = select(Unit.id, Unit.jurisdiction_id).subquery()
-    names = {u.id: u.name for u in db.session.execute(select(Unit)).scalars()}
-    by_jurisdiction = db.session.execute(
-        select(jurisdiction.c.jurisdiction_id, func.count())
-        .select_from(Report)
-        .join(jurisdiction, jurisdiction.c.id == Report.unit_id)
-        .where(scope)
-        .group_by(jurisdiction.c.jurisdiction_id)
-    ).all()
-    mondays = local_week_starts(deadlines.now, weeks)
-    week = _local_week_of(Report.created_at, mondays)
-    first = datetime.combine(mondays[0], time(), tzinfo=local_zone())
-    per_week = dict(
-        db.session.execute(
-            select(week, func.count()).where(scope, Report.created_at >= first).group_by(week)
-        ).all()
-    )
-    overdue = db.session.execute(
-        select(func.count()).where(scope, overdue_clause(deadlines))
-    ).scalar_one()
-    return Dashboard(
-        by_state=grouped(Report.state),
-        by_category=grouped(Report.category),
-        by_jurisdiction=sorted(
-            ((names.get(j, "—"), n) for j, n in by_jurisdiction), key=lambda item: -item[1]
-        ),
-        by_week=[(str(day), per_week.get(index, 0)) for index, day in enumerate(mondays)],
-        overdue=overdue,
-        days_to_screen=_average_days(user, ReportEvent.from_state == State.SUBMITTED),
-        days_to_conclude=_average_days(user, ReportEvent.to_state == State.CONCLUDED),
-    )

@@ -36,7 +36,7 @@ from ..reports.states import (
     allowed_actions,
 )
 from ..timeutil import format_local
-from . import charts, queries
+from . import charts, figures, queries
 from .forms import CHANNEL_LABELS, ActionForm, EntryForm
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -321,20 +321,20 @@ def enter():
 @bp.get("/dashboard")
 @officers_only
 def dashboard():
-    figures = queries.dashboard(current_user, queries.Deadlines())
+    shown = figures.dashboard(current_user, queries.Deadlines())
     return render_template(
         "review/dashboard.html",
-        figures=figures,
+        figures=shown,
         state_chart=charts.bar_chart(
-            [(str(STATE_LABELS[s]), figures.by_state.get(s, 0)) for s in STATE_LABELS],
+            [(str(STATE_LABELS[s]), shown.by_state.get(s, 0)) for s in STATE_LABELS],
             title=_("按状态"),
         ),
         category_chart=charts.bar_chart(
-            [(str(label), figures.by_category.get(c, 0)) for c, label in CATEGORY_LABELS.items()],
+            [(str(label), shown.by_category.get(c, 0)) for c, label in CATEGORY_LABELS.items()],
             title=_("按问题类型"),
         ),
-        jurisdiction_chart=charts.bar_chart(figures.by_jurisdiction, title=_("按辖区")),
-        week_chart=charts.column_chart(figures.by_week, title=_("按周（近 12 周）")),
+        jurisdiction_chart=charts.bar_chart(shown.by_jurisdiction, title=_("按辖区")),
+        week_chart=charts.column_chart(shown.by_week, title=_("按周（近 12 周）")),
     )
 
 
