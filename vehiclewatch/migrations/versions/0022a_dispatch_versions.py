@@ -3,7 +3,7 @@ adds a version row; the record itself carries its version count, when it was las
 corrected and whether it was withdrawn. Every existing record gets its first version.
 
 Revision ID: 0022a
-Revises: 0021
+Revises: 0022g
 Create Date: 2026-12-01 23:20:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022a"
-down_revision = "0021"
+down_revision = "0022g"
 branch_labels = None
 depends_on = None
 
