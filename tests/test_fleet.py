@@ -60,7 +60,7 @@ def test_fleet_admin_adds_edits_and_retires_a_vehicle(org, login_as):
     listing = client.get("/fleet/vehicles?q=6688").get_data(as_text=True)
     assert "藏B·6688F" in listing and "应急保障用车" in listing
 
-    client.post(
+    response = client.post(
         f"/fleet/vehicles/{vehicle.id}",
         data={
             "plate": "藏B·6688F",
@@ -70,6 +70,9 @@ def test_fleet_admin_adds_edits_and_retires_a_vehicle(org, login_as):
             "status": "repair",
         },
     )
+    # Made confidential: back to the car's page, which says what the public now sees.
+    assert response.headers["Location"] == f"/fleet/vehicles/{vehicle.id}"
+    assert "公众现在看到的" in client.get(response.headers["Location"]).text
     db.session.refresh(vehicle)
     assert vehicle.colour == "黑色" and vehicle.status == "repair"
     assert vehicle.publicly_marked is False

@@ -5,7 +5,7 @@ their reports, contacts still decrypt, photos still serve; data migrations move 
 should and nothing else."""
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -58,6 +58,21 @@ def old_database(tmp_path):
 NOW = datetime(2026, 11, 20, 4, 0)  # naive UTC, as every revision stored times
 
 
+def _car(app, unit: int) -> int:
+    return app.insert(
+        "vehicle",
+        plate="藏A·12345",
+        unit_id=unit,
+        category="other",
+        brand_model="",
+        colour="",
+        status="in_use",
+        publicly_marked=True,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
 def _first_release_city(app) -> dict:
     """What a city running v0.1.0 holds: a unit, an officer who may reveal contacts, a car
     with its sticker, and a real-name report with a photo, as that release wrote them."""
@@ -87,18 +102,7 @@ def _first_release_city(app) -> dict:
         session_token=uuid.uuid4().hex,
         created_at=NOW,
     )
-    vehicle = app.insert(
-        "vehicle",
-        plate="藏A·12345",
-        unit_id=unit,
-        category="other",
-        brand_model="",
-        colour="",
-        status="in_use",
-        publicly_marked=True,
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    vehicle = _car(app, unit)
     sticker = app.insert(
         "sticker",
         vehicle_id=vehicle,
@@ -213,3 +217,58 @@ def test_typed_plates_become_manual_entries(old_database):
     assert sources[city["typed"]] == "manual"
     assert sources[city["scanned"]] == "scan"  # scanned from a sticker: unchanged
     assert sources[city["closed"]] == "call_letter"
+
+
+def test_trip_approvals_and_sealing_get_their_first_version(old_database):
+    app = old_database
+    app.at(_before(app, "0022a"))
+    unit = app.insert(
+        "unit", code="city", name="示例市", kind="city", escalated=False, path="/city/"
+    )
+    vehicle = _car(app, unit)
+    period = app.insert(
+        "holiday_period",
+        name="春节",
+        start=date(2027, 2, 6),
+        end=date(2027, 2, 12),
+        region="national",
+        makeup_workdays="",
+    )
+    entered = {"entered_at": NOW, "entered_by_id": None}
+    trip = app.insert(
+        "trip_approval",
+        vehicle_id=vehicle,
+        purpose="下乡检查",
+        destination="",
+        start_at=NOW,
+        end_at=NOW + timedelta(hours=2),
+        driver="赵师傅",
+        approver="",
+        emergency=False,
+        **entered,
+    )
+    sealing = app.insert(
+        "sealing",
+        vehicle_id=vehicle,
+        holiday_period_id=period,
+        place="车库",
+        key_holder="张三",
+        exempt=False,
+        exemption_reason="",
+        exemption_approver="",
+        **entered,
+    )
+    app.to_head()
+    with app.app_context():
+        trips = db.session.execute(
+            sa.text(
+                "SELECT v.trip_approval_id, v.number, v.change, v.driver, t.version, "
+                "t.cancelled_at FROM trip_approval_version v "
+                "JOIN trip_approval t ON t.id = v.trip_approval_id"
+            )
+        ).all()
+        sealings = db.session.execute(
+            sa.text("SELECT sealing_id, number, change, place FROM sealing_version")
+        ).all()
+    assert [tuple(r) for r in trips] == [(trip, 1, "entered", "赵师傅", 1, None)]
+    assert [tuple(r) for r in sealings] == [(sealing, 1, "entered", "车库")]

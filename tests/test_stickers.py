@@ -253,9 +253,20 @@ def test_retiring_warns_and_confidential_cars_say_what_the_public_sees(car, org,
     admin, _ = login_as("fleet_admin", org["a"])
     form = admin.get(f"/fleet/vehicles/{car.id}").text
     assert "处置后，该车的监督码" in form and car.live_sticker.display_code in form
+    old_token, old_code = car.live_sticker.token, car.live_sticker.display_code
     vehicles.update_vehicle(car, publicly_marked=False, actor=audit.SYSTEM)
     form = admin.get(f"/fleet/vehicles/{car.id}").text
-    assert "公众现在看到的" in form and "未找到该监督码" in form
+    assert "公众现在看到的" in form
+    # What the page says is what the public pages answer.
+    public = admin.application.test_client()
+    for path, query, heading in (
+        (f"/v/{old_token}", {}, "未找到该监督码"),
+        ("/v", {"q": old_code}, "未找到该监督码"),
+        ("/v", {"q": car.plate}, "未找到该车辆"),
+    ):
+        response = public.get(path, query_string=query)
+        assert response.status_code == 404 and f"<h1>{heading}</h1>" in response.text
+        assert f"“{heading}”" in form
 
 
 def test_manual_lookup_by_short_code_and_plate(car, client, org, make_vehicle):

@@ -113,6 +113,7 @@ def edit_vehicle(vehicle_id: int):
     vehicle = queries.vehicle_or_404(current_user, vehicle_id)
     form = _vehicle_form(vehicle)
     if form.validate_on_submit():
+        was_public = vehicle.publicly_marked
         try:
             vehicle_writes.update_vehicle(
                 vehicle, status=form.status.data, actor=current_user, **_vehicle_fields(form)
@@ -122,6 +123,10 @@ def edit_vehicle(vehicle_id: int):
         except guards.VehicleRetired:
             flash(_("该车辆已处置，不能再修改。"), "error")
         else:
+            if was_public and not vehicle.publicly_marked:
+                # Back to the car, whose page says what the public now sees of it.
+                flash(_("车辆信息已保存：已标为涉密车辆，监督码已作废。"), "info")
+                return redirect(url_for("fleet.edit_vehicle", vehicle_id=vehicle.id))
             flash(_("车辆信息已保存。"), "info")
             return redirect(url_for("fleet.vehicles"))
     return render_template(
