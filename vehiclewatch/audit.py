@@ -9,7 +9,17 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    false,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -68,6 +78,8 @@ class AuditHead(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # Whether the log holds the keyed marker: read with the claim, not looked up each time.
+    keyed: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 def _encode(value: Any) -> str | None:
@@ -110,17 +122,26 @@ class Actor(Protocol):
     def username(self) -> str: ...
 
 
-def _claim_head(last_hash: str | None = None):
-    """Take the next sequence number. Updating the head row first serialises writers."""
-    values: dict[str, Any] = {"seq": AuditHead.seq + 1}
-    if last_hash is not None:
-        values["last_hash"] = last_hash
+_HEAD = AuditHead.__table__
+
+
+def _claim_head(marker_hash: str | None = None):
+    """Take the next sequence number, with the head's hash and whether the log is keyed.
+    Updating the head row first serialises writers; after a marker (its hash given), the
+    head records it."""
+    values: dict[str, Any] = {"seq": _HEAD.c.seq + 1}
+    if marker_hash is not None:
+        values.update(last_hash=marker_hash, keyed=True)
     return db.session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
+        update(_HEAD)
+        .where(_HEAD.c.id == 1)
         .values(**values)
-        .returning(AuditHead.seq, AuditHead.last_hash)
+        .returning(_HEAD.c.seq, _HEAD.c.last_hash, _HEAD.c.keyed)
     ).one()
+
+
+def _set_head_hash(last_hash: str) -> None:
+    db.session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=last_hash))
 
 
 def _chain(head, action: str, actor_id: int | None, actor: str, **fields: Any) -> AuditEntry:
@@ -139,11 +160,6 @@ def _chain(head, action: str, actor_id: int | None, actor: str, **fields: Any) -
     return entry
 
 
-def _is_keyed() -> bool:
-    found = db.session.execute(select(AuditEntry.seq).where(AuditEntry.action == MARKER).limit(1))
-    return found.first() is not None
-
-
 def _marker(head) -> AuditEntry:
     return _chain(
         head, MARKER, SYSTEM.id, SYSTEM.username, after=_encode({"unkeyed_entries": head.seq - 1})
@@ -153,10 +169,13 @@ def _marker(head) -> AuditEntry:
 @atomic()
 def start_keyed_chain() -> bool:
     """Write the marker that switches the log to keyed hashes, unless it is there already."""
-    if _is_keyed():
+    keyed = select(_HEAD.c.keyed).where(_HEAD.c.id == 1).with_for_update()
+    if db.session.execute(keyed).scalar_one():
         return False
     marker = _marker(_claim_head())
-    db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=marker.hash))
+    db.session.execute(
+        update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=marker.hash, keyed=True)
+    )
     return True
 
 
@@ -171,7 +190,8 @@ def record(
     actor: Actor,
 ) -> AuditEntry:
     """Append an entry in the caller's transaction (it commits with the change it describes).
-    The actor is always named: a User, SYSTEM or PUBLIC."""
+    The actor is always named: a User, SYSTEM or PUBLIC. Three statements: claim the head,
+    insert the entry (flushed with the caller's other rows), store the entry's hash."""
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else obj.id
@@ -179,8 +199,8 @@ def record(
         raise TypeError("audit.record needs an actor: a User, audit.SYSTEM or audit.PUBLIC")
     actor_id, actor_name = actor.id, actor.username
     head = _claim_head()
-    # Checked under the head's lock, so two first writers cannot both write the marker.
-    if not _is_keyed():
+    # Read under the head's lock, so two first writers cannot both write the marker.
+    if not head.keyed:
         head = _claim_head(_marker(head).hash)
     entry = _chain(
         head,
@@ -192,7 +212,7 @@ def record(
         before=_encode(before),
         after=_encode(after),
     )
-    db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.hash))
+    _set_head_hash(entry.hash)
     return entry
 
 
