@@ -171,7 +171,8 @@ def _neighbours_that_count(report: Report) -> list[tuple[int, str | None]]:
         .limit(side)
     )
     both = union_all(before.subquery().select(), after.subquery().select())
-    return [(row.id, row.score_details) for row in db.session.execute(both)]
+    # Plain rows: the session's connection skips the ORM's result handling.
+    return [(row.id, row.score_details) for row in db.session.connection().execute(both)]
 
 
 def rescore_with_neighbours(report: Report, dispatch: DispatchEvidence | None) -> None:
