@@ -133,7 +133,7 @@ def keyed_app(make_app):
 def _rewrite(edit, key: bytes | None = None) -> None:
     """Rewrite the whole log as someone holding the database could: edit the entries,
     number them again, compute every hash again (with `key`, the attacker's guess) and
-    set the head to match (keyed when a marker is left)."""
+    set the head to match."""
     entries = edit([{c: getattr(e, c) for c in COLUMNS} for e in _entries()])
     prev = GENESIS
     for seq, fields in enumerate(entries, 1):
@@ -143,10 +143,7 @@ def _rewrite(edit, key: bytes | None = None) -> None:
         conn.execute(delete(AuditEntry.__table__))
         if entries:
             conn.execute(insert(AuditEntry.__table__), entries)
-        keyed = any(fields["action"] == MARKER for fields in entries)
-        conn.execute(
-            update(AuditHead.__table__).values(seq=len(entries), last_hash=prev, keyed=keyed)
-        )
+        conn.execute(update(AuditHead.__table__).values(seq=len(entries), last_hash=prev))
 
 
 def _forge(entries: list[dict]) -> list[dict]:

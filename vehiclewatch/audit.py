@@ -9,17 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    false,
-    select,
-    update,
-)
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, exists, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -78,8 +68,6 @@ class AuditHead(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
-    # Whether the log holds the keyed marker: read with the claim, not looked up each time.
-    keyed: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 def _encode(value: Any) -> str | None:
@@ -123,20 +111,26 @@ class Actor(Protocol):
 
 
 _HEAD = AuditHead.__table__
+# Whether the log holds the marker, read in the same statement as the claim of the head.
+_KEYED = exists().where(AuditEntry.__table__.c.action == MARKER).label("keyed")
 
 
 def _claim_head(marker_hash: str | None = None):
     """Take the next sequence number, with the head's hash and whether the log is keyed.
     Updating the head row first serialises writers; after a marker (its hash given), the
-    head records it."""
+    head records the marker's hash.
+
+    On PostgreSQL a claim that waited for the head's lock reads the marker as of its start:
+    only two first writers of a log that `init` never keyed can both write a marker, and
+    the chain still verifies (the second marker is a keyed entry like any other)."""
     values: dict[str, Any] = {"seq": _HEAD.c.seq + 1}
     if marker_hash is not None:
-        values.update(last_hash=marker_hash, keyed=True)
+        values["last_hash"] = marker_hash
     return db.session.execute(
         update(_HEAD)
         .where(_HEAD.c.id == 1)
         .values(**values)
-        .returning(_HEAD.c.seq, _HEAD.c.last_hash, _HEAD.c.keyed)
+        .returning(_HEAD.c.seq, _HEAD.c.last_hash, _KEYED)
     ).one()
 
 
@@ -169,13 +163,9 @@ def _marker(head) -> AuditEntry:
 @atomic()
 def start_keyed_chain() -> bool:
     """Write the marker that switches the log to keyed hashes, unless it is there already."""
-    keyed = select(_HEAD.c.keyed).where(_HEAD.c.id == 1).with_for_update()
-    if db.session.execute(keyed).scalar_one():
+    if db.session.execute(select(_KEYED)).scalar_one():
         return False
-    marker = _marker(_claim_head())
-    db.session.execute(
-        update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=marker.hash, keyed=True)
-    )
+    _set_head_hash(_marker(_claim_head()).hash)
     return True
 
 
