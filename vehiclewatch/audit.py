@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, exists, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -110,17 +110,32 @@ class Actor(Protocol):
     def username(self) -> str: ...
 
 
-def _claim_head(last_hash: str | None = None):
-    """Take the next sequence number. Updating the head row first serialises writers."""
-    values: dict[str, Any] = {"seq": AuditHead.seq + 1}
-    if last_hash is not None:
-        values["last_hash"] = last_hash
+_HEAD = AuditHead.__table__
+# Whether the log holds the marker, read in the same statement as the claim of the head.
+_KEYED = exists().where(AuditEntry.__table__.c.action == MARKER).label("keyed")
+
+
+def _claim_head(marker_hash: str | None = None):
+    """Take the next sequence number, with the head's hash and whether the log is keyed.
+    Updating the head row first serialises writers; after a marker (its hash given), the
+    head records the marker's hash.
+
+    On PostgreSQL a claim that waited for the head's lock reads the marker as of its start:
+    only two first writers of a log that `init` never keyed can both write a marker, and
+    the chain still verifies (the second marker is a keyed entry like any other)."""
+    values: dict[str, Any] = {"seq": _HEAD.c.seq + 1}
+    if marker_hash is not None:
+        values["last_hash"] = marker_hash
     return db.session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
+        update(_HEAD)
+        .where(_HEAD.c.id == 1)
         .values(**values)
-        .returning(AuditHead.seq, AuditHead.last_hash)
+        .returning(_HEAD.c.seq, _HEAD.c.last_hash, _KEYED)
     ).one()
+
+
+def _set_head_hash(last_hash: str) -> None:
+    db.session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=last_hash))
 
 
 def _chain(head, action: str, actor_id: int | None, actor: str, **fields: Any) -> AuditEntry:
@@ -139,11 +154,6 @@ def _chain(head, action: str, actor_id: int | None, actor: str, **fields: Any) -
     return entry
 
 
-def _is_keyed() -> bool:
-    found = db.session.execute(select(AuditEntry.seq).where(AuditEntry.action == MARKER).limit(1))
-    return found.first() is not None
-
-
 def _marker(head) -> AuditEntry:
     return _chain(
         head, MARKER, SYSTEM.id, SYSTEM.username, after=_encode({"unkeyed_entries": head.seq - 1})
@@ -153,10 +163,9 @@ def _marker(head) -> AuditEntry:
 @atomic()
 def start_keyed_chain() -> bool:
     """Write the marker that switches the log to keyed hashes, unless it is there already."""
-    if _is_keyed():
+    if db.session.execute(select(_KEYED)).scalar_one():
         return False
-    marker = _marker(_claim_head())
-    db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=marker.hash))
+    _set_head_hash(_marker(_claim_head()).hash)
     return True
 
 
@@ -171,7 +180,8 @@ def record(
     actor: Actor,
 ) -> AuditEntry:
     """Append an entry in the caller's transaction (it commits with the change it describes).
-    The actor is always named: a User, SYSTEM or PUBLIC."""
+    The actor is always named: a User, SYSTEM or PUBLIC. Three statements: claim the head,
+    insert the entry (flushed with the caller's other rows), store the entry's hash."""
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else obj.id
@@ -179,8 +189,8 @@ def record(
         raise TypeError("audit.record needs an actor: a User, audit.SYSTEM or audit.PUBLIC")
     actor_id, actor_name = actor.id, actor.username
     head = _claim_head()
-    # Checked under the head's lock, so two first writers cannot both write the marker.
-    if not _is_keyed():
+    # Read under the head's lock, so two first writers cannot both write the marker.
+    if not head.keyed:
         head = _claim_head(_marker(head).hash)
     entry = _chain(
         head,
@@ -192,7 +202,7 @@ def record(
         before=_encode(before),
         after=_encode(after),
     )
-    db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.hash))
+    _set_head_hash(entry.hash)
     return entry
 
 

@@ -5,6 +5,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from sqlalchemy import Select
+
 from .extensions import db
 
 # How many atomic() blocks enclose the running code (0: none, so a write must open one).
@@ -15,6 +17,14 @@ def writing() -> bool:
     """Whether the running code is inside an atomic() block (SQLite then begins with
     BEGIN IMMEDIATE, so concurrent writers queue for the lock instead of failing)."""
     return _depth.get() > 0
+
+
+def lock_rows(statement: Select) -> None:
+    """Hold the rows the SELECT finds until the transaction ends, so that writers to them
+    take turns. SQLite's write transaction (BEGIN IMMEDIATE) already excludes every other
+    writer: there, nothing is sent."""
+    if db.engine.dialect.name != "sqlite":
+        db.session.execute(statement.with_for_update())
 
 
 @contextmanager

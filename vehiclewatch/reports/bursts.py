@@ -30,10 +30,15 @@ def mark_burst(report: Report) -> None:
     condition = same_car(report)
     if condition is None or report.source not in (Source.SCAN, Source.MANUAL):
         return
-    with db.session.no_autoflush:
-        recent = db.session.execute(
+    # On the session's connection: no autoflush of the report being filed, and no ORM
+    # result handling for one number.
+    recent = (
+        db.session.connection()
+        .execute(
             select(func.count())
             .select_from(Report)
             .where(condition, Report.created_at >= utcnow() - BURST_WINDOW)
-        ).scalar_one()
+        )
+        .scalar_one()
+    )
     report.burst = recent >= current_app.config["CAR_BURST_PER_HOUR"]

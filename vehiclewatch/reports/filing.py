@@ -13,13 +13,13 @@ from ..calendar.rounds import round_for
 from ..extensions import db
 from ..fleet.models import Sticker, Vehicle
 from ..timeutil import local_zone
-from ..transaction import atomic
+from ..transaction import atomic, lock_rows
 from . import protection
 from .bursts import mark_burst
 from .models import Category, Report, ReportEvent, Source
 from .photos import ProcessedPhoto
 from .photostore import discard_files, store_photos
-from .scoring import rescore, rescore_with_neighbours
+from .scoring import car_evidence, rescore, rescore_with_neighbours
 from .states import OPEN_STATES, State
 
 # Photos one report may hold: the 3 of its form and 3 more in each of three additions.
@@ -82,10 +82,16 @@ def file_report(new: NewReport, submission_id: str, *, actor: audit.Actor) -> tu
     earlier = existing_submission(submission_id)
     if earlier is not None:
         return earlier, receipt
-    photo_rows = store_photos(new.photos)
+    # Everything that needs no lock is read before the write transaction, which on SQLite
+    # holds the one write lock from its start to its commit: the report's own fields (its
+    # round, the city for a plate nobody registered) and its car's trip-approval and
+    # sealing evidence, which no concurrent filing changes.
+    report = _new_report(new, submission_id, receipt)
+    dispatch = car_evidence(report)
+    photo_rows = report.photos = store_photos(new.photos)
     try:
         with atomic():
-            report = _insert_report(new, submission_id, receipt, photo_rows, actor)
+            _insert_report(report, dispatch, new.note, actor)
     except IntegrityError:
         # The same form submitted twice at once: the other request won; answer as it did.
         discard_files(photo_rows)
@@ -96,17 +102,14 @@ def file_report(new: NewReport, submission_id: str, *, actor: audit.Actor) -> tu
     except BaseException:
         discard_files(photo_rows)
         raise
-    metrics.report_filed(report.source)
+    metrics.report_filed(new.source)
     return report, receipt
 
 
-def _insert_report(new: NewReport, submission_id, receipt, photo_rows, actor) -> Report:
-    if new.vehicle is not None:
-        # Filings about one car take turns, so each counts the others' corroboration.
-        db.session.execute(select(Vehicle.id).where(Vehicle.id == new.vehicle.id).with_for_update())
+def _new_report(new: NewReport, submission_id: str, receipt: str) -> Report:
     name = new.reporter_name.strip()
     phone = new.reporter_phone.strip()
-    report = Report(
+    return Report(
         vehicle=new.vehicle,
         sticker=new.sticker,
         typed_plate=new.typed_plate,
@@ -127,22 +130,24 @@ def _insert_report(new: NewReport, submission_id, receipt, photo_rows, actor) ->
         submission_hash=protection.submission_hash(submission_id),
         source=Source(new.source),
         state=State.SUBMITTED,
-        photos=photo_rows,
         round_start=_round_start(new.seen_at),
     )
+
+
+def _insert_report(report: Report, dispatch, note: str | None, actor: audit.Actor) -> None:
+    """What must be consistent with the other filings: the burst and corroboration counts
+    (read under the write lock), the report with its score, its neighbours' raised scores,
+    and the audit entry."""
+    if report.vehicle is not None:
+        # Filings about one car take turns, so each counts the others' corroboration.
+        lock_rows(select(Vehicle.id).where(Vehicle.id == report.vehicle.id))
     mark_burst(report)
+    rescore_with_neighbours(report, dispatch)
+    report.events.append(
+        ReportEvent(kind="submitted", to_state=State.SUBMITTED, actor_id=actor.id, note=note)
+    )
     db.session.add(report)
     db.session.flush()
-    db.session.add(
-        ReportEvent(
-            report=report,
-            kind="submitted",
-            to_state=State.SUBMITTED,
-            actor_id=actor.id,
-            note=new.note,
-        )
-    )
-    rescore_with_neighbours(report)
     audit.record(
         "report_filed",
         report,
@@ -150,13 +155,12 @@ def _insert_report(new: NewReport, submission_id, receipt, photo_rows, actor) ->
             "vehicle": report.plate,
             "category": report.category,
             "source": report.source,
-            "photos": len(photo_rows),
+            "photos": len(report.photos),
             "real_name": report.real_name,
             "reader_jurisdiction": report.reader_jurisdiction_id,
         },
         actor=actor,
     )
-    return report
 
 
 def find_by_receipt(receipt: str) -> Report | None:

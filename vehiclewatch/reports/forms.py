@@ -34,12 +34,15 @@ MAX_PHOTOS = 3
 class PhotoUploads:
     """For forms with a `photos` field."""
 
+    def uploads(self) -> list:
+        """The files chosen in the photos field."""
+        return [f for f in self.photos.data or [] if f and f.filename]
+
     def processed_photos(self) -> list[ProcessedPhoto]:
         """Decode and re-encode each upload; the first bad one stops everything, with an
         error on the photos field."""
         processed = []
-        files = [f for f in self.photos.data or [] if f and f.filename]
-        for number, upload in enumerate(files, start=1):
+        for number, upload in enumerate(self.uploads(), start=1):
             try:
                 processed.append(process_photo(upload.read()))
             except PhotoRejected as exc:
@@ -50,8 +53,7 @@ class PhotoUploads:
         return processed
 
     def validate_photos(self, field):
-        files = [f for f in field.data or [] if f and f.filename]
-        if len(files) > MAX_PHOTOS:
+        if len(self.uploads()) > MAX_PHOTOS:
             raise ValidationError(_l("最多上传 3 张照片。"))
 
 
@@ -59,11 +61,14 @@ LOCATION_INVALID = _l("位置信息无效，已去掉：可以重新添加位置
 
 
 class ReportForm(PhotoUploads, FlaskForm):
+    # The hidden fields have an empty label (never shown): without one, WTForms would load
+    # its own translations on every request to make one up from the name.
     submission_id = HiddenField(
+        "",
         validators=[
             DataRequired(message=_l("表单缺少提交编号（页面可能已过期），请再提交一次。")),
             Length(max=64),
-        ]
+        ],
     )
     category = SelectField(_l("问题类型"), choices=lambda: choices(CATEGORY_LABELS.items()))
     seen_at = DateTimeLocalField(
@@ -76,8 +81,8 @@ class ReportForm(PhotoUploads, FlaskForm):
         validators=[Length(max=200)],
         description=_l("如：某某饭店门口、某景区停车场"),
     )
-    latitude = FloatField(validators=[Optional(), NumberRange(-90, 90, LOCATION_INVALID)])
-    longitude = FloatField(validators=[Optional(), NumberRange(-180, 180, LOCATION_INVALID)])
+    latitude = FloatField("", validators=[Optional(), NumberRange(-90, 90, LOCATION_INVALID)])
+    longitude = FloatField("", validators=[Optional(), NumberRange(-180, 180, LOCATION_INVALID)])
     description = TextAreaField(
         _l("看到了什么"),
         validators=[Length(max=1000, message=_l("描述最多 1000 字。"))],

@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, select, union_all, update
 
-from ..dispatch.queries import dispatch_evidence
+from ..dispatch.queries import DispatchEvidence, dispatch_evidence
 from ..extensions import db
 from ..timeutil import utcnow
 from .bursts import same_car
@@ -45,6 +45,8 @@ def _others(report: Report):
     car = same_car(report)
     if car is None or report.burst:
         return None
+    if report.id is None:  # not inserted yet: it cannot meet itself
+        return and_(car, Report.burst.is_(False))
     return and_(car, Report.id != report.id, Report.burst.is_(False))
 
 
@@ -63,14 +65,27 @@ def corroboration_count(report: Report) -> int:
     return len(db.session.execute(capped.limit(MAX_CORROBORATING)).all())
 
 
-def evidence(report: Report, corroborations: int | None = None) -> dict[str, int]:
-    """Each piece of evidence that counts, with its points (corroborations: the capped
-    count of corroborating reports, when the caller already knows it)."""
+def car_evidence(report: Report) -> DispatchEvidence | None:
+    """What the trip-approval and sealing data say about the report's sighting (None when
+    the report names no registered car)."""
+    if report.vehicle is None:
+        return None
+    # Before its first flush a report has no created_at yet: it is being filed now.
+    created_at = report.created_at or utcnow()
+    return dispatch_evidence(report.vehicle, report.seen_at, created_at)
+
+
+def evidence(
+    report: Report,
+    corroborations: int | None = None,
+    dispatch: DispatchEvidence | None = None,
+) -> dict[str, int]:
+    """Each piece of evidence that counts, with its points. A caller that already knows them
+    passes the capped count of corroborating reports and the car's dispatch evidence."""
     found: dict[str, int] = {}
-    if report.vehicle is not None:
-        # Before its first flush a report has no created_at yet: it is being filed now.
-        created_at = report.created_at or utcnow()
-        dispatch = dispatch_evidence(report.vehicle, report.seen_at, created_at)
+    if dispatch is None:
+        dispatch = car_evidence(report)
+    if dispatch is not None:
         if dispatch.sealed:
             found["sealed"] = POINTS["sealed"]
         if dispatch.not_covered:
@@ -93,9 +108,13 @@ def evidence(report: Report, corroborations: int | None = None) -> dict[str, int
     return found
 
 
-def rescore(report: Report, corroborations: int | None = None) -> None:
+def rescore(
+    report: Report,
+    corroborations: int | None = None,
+    dispatch: DispatchEvidence | None = None,
+) -> None:
     """Store the score and its parts on the report."""
-    found = evidence(report, corroborations)
+    found = evidence(report, corroborations, dispatch)
     report.score = sum(found.values())
     report.score_details = json.dumps(found, sort_keys=True)
     report.flagged = bool(FLAGS & found.keys())
@@ -129,7 +148,7 @@ def _neighbours_that_count(report: Report) -> list[tuple[int, str | None]]:
     others = _others(report)
     if others is None:
         return []
-    if report.vehicle_id is None:
+    if report.vehicle_id is None and report.vehicle is None:
         # Reports of a registered car count each other by car, not by the typed plate.
         others = and_(others, Report.vehicle_id.is_(None))
     side = MAX_CORROBORATING + 1
@@ -152,15 +171,18 @@ def _neighbours_that_count(report: Report) -> list[tuple[int, str | None]]:
         .limit(side)
     )
     both = union_all(before.subquery().select(), after.subquery().select())
-    return [(row.id, row.score_details) for row in db.session.execute(both)]
+    # Plain rows: the session's connection skips the ORM's result handling.
+    return [(row.id, row.score_details) for row in db.session.connection().execute(both)]
 
 
-def rescore_with_neighbours(report: Report) -> None:
-    """A new report of a car raises the other reports of it within two hours too: only
-    those below the corroboration cap change, and only in their corroboration part, so
-    their trip-approval and sealing evidence is not looked up again."""
+def rescore_with_neighbours(report: Report, dispatch: DispatchEvidence | None) -> None:
+    """Score a report being filed, before its INSERT and inside the write transaction (so
+    every earlier filing about the car is counted), from its car's dispatch evidence read
+    beforehand. It raises the other reports of the car within two hours too: only those
+    below the corroboration cap change, and only in their corroboration part, so their
+    trip-approval and sealing evidence is not looked up again."""
     neighbours = _neighbours_that_count(report)
-    rescore(report, corroborations=len(neighbours))
+    rescore(report, len(neighbours), dispatch)
     step = POINTS["corroboration"]
     raised: dict[int, str] = {}
     for report_id, details in neighbours:

@@ -72,8 +72,9 @@ def _handle_report(form, sticker: Sticker | None):
     if form.website.data:
         abort(400)
     if form.validate_on_submit():
-        earlier = filing.existing_submission(form.submission_id.data)
-        photos = [] if earlier else form.processed_photos()
+        # A double submit is answered with the first report: its photos are not read again.
+        sent_again = form.uploads() and filing.existing_submission(form.submission_id.data)
+        photos = [] if sent_again else form.processed_photos()
         if not form.photos.errors:
             if sticker is not None:
                 facts = {"vehicle": sticker.vehicle, "sticker": sticker}
