@@ -94,10 +94,8 @@ def process_photo(
     an upright evidence copy and a display copy, both JPEG without any metadata, plus the
     capture time and position read from EXIF. Raises PhotoRejected."""
     if len(data) > max_bytes:
-        mb = max_bytes / (1024 * 1024)
-        raise PhotoRejected(
-            "too_large", _l("照片文件过大（每张不超过 %(mb)s MB），请压缩后再上传。", mb=f"{mb:g}")
-        )
+        mb = f"{max_bytes / (1024 * 1024):g}"
+        raise PhotoRejected("too_large", _l("照片文件过大（每张不超过 %(mb)s MB），请压缩后再上传。", mb=mb))
     # Scoped, not global: other code in the process keeps Pillow's defaults. The filter is
     # defence in depth (catch_warnings is not thread-safe before Python 3.14); the pixel limits
     # in _process are checked from the header whatever the filter says.
