@@ -61,7 +61,7 @@ def _child(database: str, out: str) -> None:
     import resource
 
     from vehiclewatch import audit
-    from vehiclewatch.fleet.services import Selection, print_stickers
+    from vehiclewatch.fleet.printing import Selection, print_stickers
     from vehiclewatch.fonts import cjk_font
 
     app = _app(Path(database))

@@ -14,7 +14,7 @@ from vehiclewatch.auth.models import UnitKind
 from vehiclewatch.auth.services import create_unit
 from vehiclewatch.extensions import db
 from vehiclewatch.fleet.models import Vehicle
-from vehiclewatch.fleet.services import import_vehicles
+from vehiclewatch.fleet.vehicle_files import import_vehicles
 from vehiclewatch.timeutil import utcnow
 
 ROWS = 50_000

@@ -28,7 +28,7 @@ from vehiclewatch.auth import foureyes, totp
 from vehiclewatch.auth.models import Role, Unit, UnitKind
 from vehiclewatch.auth.services import create_unit, create_user
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet.services import create_vehicle
+from vehiclewatch.fleet.vehicles import create_vehicle
 from vehiclewatch.timeutil import utcnow
 from vehiclewatch.transaction import atomic
 
@@ -384,7 +384,7 @@ BOTH_STORES = pytest.mark.parametrize("photo_location", ["local", "s3"], indirec
 @pytest.fixture
 def car(org, make_vehicle):
     """A publicly marked car of 甲县教育局 with its sticker."""
-    from vehiclewatch.fleet.services import issue_sticker
+    from vehiclewatch.fleet.stickers import issue_sticker
 
     vehicle = make_vehicle(org["a-jy"], plate="藏B·12345", category="law_enforcement")
     issue_sticker(vehicle, actor=audit.SYSTEM)

@@ -35,7 +35,7 @@ def _entries():
 
 def test_changes_are_recorded_with_before_and_after(org, make_vehicle):
     vehicle = make_vehicle(org["a-jy"], plate="藏B·12345")
-    from vehiclewatch.fleet.services import update_vehicle
+    from vehiclewatch.fleet.vehicles import update_vehicle
 
     update_vehicle(vehicle, colour="红色", actor=audit.SYSTEM)
     last = _entries()[-1]

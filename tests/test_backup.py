@@ -22,7 +22,7 @@ from flask_migrate import upgrade
 from vehiclewatch import audit
 from vehiclewatch.audit import AuditEntry
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet.services import issue_sticker
+from vehiclewatch.fleet.stickers import issue_sticker
 from vehiclewatch.reports.models import Report, ReportPhoto
 from vehiclewatch.reports.photostore import photo_dir, photo_store
 from vehiclewatch.timeutil import local_zone

@@ -19,7 +19,7 @@ from vehiclewatch.calendar.rounds import round_for
 from vehiclewatch.calendar.services import add_holiday_period
 from vehiclewatch.campaigns.models import SpotCheckDraw, SpotCheckItem
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet.services import issue_sticker
+from vehiclewatch.fleet.stickers import issue_sticker
 from vehiclewatch.reports.workflow import transition
 from vehiclewatch.timeutil import to_local, utcnow
 

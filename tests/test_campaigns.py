@@ -11,7 +11,7 @@ from vehiclewatch import audit
 from vehiclewatch.calendar.models import HolidayPeriod
 from vehiclewatch.calendar.rounds import build_campaigns, load_campaigns, round_for
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet.services import issue_sticker
+from vehiclewatch.fleet.stickers import issue_sticker
 from vehiclewatch.reports.models import Report
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -264,7 +264,7 @@ def test_tracking_is_throttled(app, client, car):
 
 
 def test_revoked_code_offers_a_marking_report(client, car):
-    from vehiclewatch.fleet.services import reissue_sticker
+    from vehiclewatch.fleet.stickers import reissue_sticker
 
     old = car.live_sticker.token
     reissue_sticker(car, "损毁", actor=audit.SYSTEM)

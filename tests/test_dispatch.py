@@ -15,15 +15,15 @@ from vehiclewatch.calendar.services import add_holiday_period
 from vehiclewatch.dispatch.models import Sealing, TripApproval
 from vehiclewatch.dispatch.queries import dispatch_evidence
 from vehiclewatch.dispatch.services import (
-    ImportRejected,
     add_sealing,
     add_trip_approval,
     import_trip_approvals,
     parse_local_time,
 )
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet.services import issue_sticker
+from vehiclewatch.fleet.stickers import issue_sticker
 from vehiclewatch.reports.scoring import score_parts
+from vehiclewatch.tables import ImportRejected
 
 from .conftest import upload
 
@@ -352,7 +352,7 @@ def test_county_admin_cannot_touch_another_countys_cars(org, spring, make_vehicl
 
 
 def test_service_refuses_a_car_out_of_scope(org, make_vehicle, make_user):
-    from vehiclewatch.fleet.services import OutOfScope
+    from vehiclewatch.fleet.guards import OutOfScope
 
     theirs = make_vehicle(org["b-jy"])
     admin = make_user("fleet_admin", org["a"])

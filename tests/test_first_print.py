@@ -14,7 +14,7 @@ from sqlalchemy import select
 from vehiclewatch import audit
 from vehiclewatch.audit import AuditEntry, verify_chain
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet import qr, services
+from vehiclewatch.fleet import printing, qr, stickers, vehicles
 from vehiclewatch.fleet.models import Sticker, Vehicle
 
 DPI = 200
@@ -38,23 +38,23 @@ def _decoded_urls(pdf: bytes) -> list[str]:
 
 
 def test_first_print_issues_in_batches_and_every_code_decodes(org, make_vehicle, monkeypatch):
-    monkeypatch.setattr(services, "ISSUE_BATCH", 3)
+    monkeypatch.setattr(stickers, "ISSUE_BATCH", 3)
     cars = [make_vehicle(org["a-jy"], plate=f"藏B·3{n:04d}") for n in range(7)]
     make_vehicle(org["a-jy"], plate="藏B·39998", publicly_marked=False)
-    services.retire_vehicle(
+    vehicles.retire_vehicle(
         make_vehicle(org["a-jy"], plate="藏B·39999"), "报废", actor=audit.SYSTEM
     )
-    services.issue_sticker(cars[0], actor=audit.SYSTEM)
-    old = services.issue_sticker(cars[1], actor=audit.SYSTEM)
-    services.reissue_sticker(cars[1], "损毁", actor=audit.SYSTEM)  # generation 2 is live
+    stickers.issue_sticker(cars[0], actor=audit.SYSTEM)
+    old = stickers.issue_sticker(cars[1], actor=audit.SYSTEM)
+    stickers.reissue_sticker(cars[1], "损毁", actor=audit.SYSTEM)  # generation 2 is live
     kept = {cars[0].id: cars[0].live_sticker.token, cars[1].id: cars[1].live_sticker.token}
     # One car whose only sticker was revoked: it gets its next generation, not the first.
-    revoked = services.issue_sticker(cars[2], actor=audit.SYSTEM)
+    revoked = stickers.issue_sticker(cars[2], actor=audit.SYSTEM)
     revoked.revoked_at, revoked.revoke_reason = revoked.issued_at, "遗失"
     db.session.commit()
 
     out = io.BytesIO()
-    result = services.print_stickers(services.Selection(), out, actor=audit.SYSTEM)
+    result = printing.print_stickers(printing.Selection(), out, actor=audit.SYSTEM)
 
     db.session.expire_all()
     live = db.session.execute(
@@ -86,7 +86,7 @@ def test_first_print_issues_in_batches_and_every_code_decodes(org, make_vehicle,
 
 def test_fixed_mask_keeps_version_and_level_and_decodes():
     for n in range(20):
-        token = services.new_token()
+        token = stickers.new_token()
         url = f"https://gongche.example.gov.cn/v/{token}" if n % 2 else f"http://h/v/{token}"
         rows = qr.compute_modules(url).split("\n")
         automatic = qrcode.QRCode(error_correction=ERROR_CORRECT_Q, border=0)

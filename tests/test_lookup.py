@@ -2,7 +2,7 @@
 way a phone keyboard types them, old codes, unknown plates, and a receipt that copies."""
 
 from vehiclewatch import audit
-from vehiclewatch.fleet.services import reissue_sticker
+from vehiclewatch.fleet.stickers import reissue_sticker
 
 from .conftest import receipt_on
 
@@ -23,7 +23,7 @@ def test_an_unknown_code_still_says_code(client, car):
 
 def test_a_plate_without_its_province_is_found_when_unique(client, org, make_vehicle):
     car = make_vehicle(org["a-jy"], plate="藏F·56464")
-    from vehiclewatch.fleet.services import issue_sticker
+    from vehiclewatch.fleet.stickers import issue_sticker
 
     issue_sticker(car, actor=audit.SYSTEM)
     found = client.get("/v", query_string={"q": "F56464"})
@@ -36,7 +36,7 @@ def test_a_plate_without_its_province_is_found_when_unique(client, org, make_veh
 
 
 def test_a_confidential_car_never_makes_a_bare_plate_ambiguous(client, org, make_vehicle):
-    from vehiclewatch.fleet.services import issue_sticker
+    from vehiclewatch.fleet.stickers import issue_sticker
 
     car = make_vehicle(org["a-jy"], plate="藏F·77777")
     issue_sticker(car, actor=audit.SYSTEM)

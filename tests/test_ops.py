@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from vehiclewatch import audit
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet.services import issue_sticker
+from vehiclewatch.fleet.stickers import issue_sticker
 from vehiclewatch.logs import JsonFormatter, TextFormatter
 from vehiclewatch.reports.models import Report
 from vehiclewatch.timeutil import utcnow

@@ -17,7 +17,7 @@ from vehiclewatch.timeutil import utcnow
 
 @pytest.fixture
 def car(org, make_vehicle):
-    from vehiclewatch.fleet.services import issue_sticker
+    from vehiclewatch.fleet.stickers import issue_sticker
 
     vehicle = make_vehicle(org["a-jy"], plate="藏B·20001")
     issue_sticker(vehicle, actor=audit.SYSTEM)

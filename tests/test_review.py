@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from vehiclewatch import audit
 from vehiclewatch.audit import AuditEntry
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet.services import issue_sticker
+from vehiclewatch.fleet.stickers import issue_sticker
 from vehiclewatch.reports import workflow
 from vehiclewatch.reports.models import Report
 from vehiclewatch.reports.states import State

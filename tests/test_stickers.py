@@ -15,7 +15,7 @@ from sqlalchemy import select
 from vehiclewatch import audit
 from vehiclewatch.audit import AuditEntry
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet import services
+from vehiclewatch.fleet import guards, stickers, vehicles
 from vehiclewatch.fleet.models import Sticker
 
 
@@ -40,8 +40,8 @@ def test_token_is_random_upper_base32_and_short_code_is_unambiguous(car, app):
     assert re.fullmatch(r"[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{8}", sticker.short_code)
     assert sticker.url == f"{app.config['PUBLIC_BASE_URL']}/v/{sticker.token}"
     assert sticker.generation == 1 and "sticker_issued" in _actions()
-    other = services.issue_sticker(
-        services.create_vehicle("藏B·54321", car.unit, "other", actor=audit.SYSTEM),
+    other = stickers.issue_sticker(
+        vehicles.create_vehicle("藏B·54321", car.unit, "other", actor=audit.SYSTEM),
         actor=audit.SYSTEM,
     )
     assert other.token != sticker.token and other.short_code != sticker.short_code
@@ -86,29 +86,29 @@ def test_reissue_revokes_the_old_token(car, client, login_as):
 
 def test_retire_revokes_the_sticker(car, client):
     token = car.live_sticker.token
-    services.retire_vehicle(car, "报废", actor=audit.SYSTEM)
+    vehicles.retire_vehicle(car, "报废", actor=audit.SYSTEM)
     assert car.live_sticker is None
     assert "此码已作废" in client.get(f"/v/{token}").get_data(as_text=True)
-    with pytest.raises(services.VehicleRetired):
-        services.issue_sticker(car, actor=audit.SYSTEM)
+    with pytest.raises(guards.VehicleRetired):
+        stickers.issue_sticker(car, actor=audit.SYSTEM)
 
 
 def test_plate_or_unit_change_marks_needs_reprint(car, org):
     sticker = car.live_sticker
-    services.update_vehicle(car, colour="白色", actor=audit.SYSTEM)
+    vehicles.update_vehicle(car, colour="白色", actor=audit.SYSTEM)
     assert sticker.needs_reprint is False
-    services.update_vehicle(car, plate="藏B·12346", actor=audit.SYSTEM)
+    vehicles.update_vehicle(car, plate="藏B·12346", actor=audit.SYSTEM)
     assert sticker.needs_reprint is True and car.live_sticker.token == sticker.token
     sticker.needs_reprint = False
     db.session.commit()
-    services.update_vehicle(car, unit=org["a"], actor=audit.SYSTEM)
+    vehicles.update_vehicle(car, unit=org["a"], actor=audit.SYSTEM)
     assert sticker.needs_reprint is True
 
 
 def test_confidential_vehicle_cannot_get_a_sticker(org, make_vehicle, login_as):
     secret = make_vehicle(org["a-jw"], plate="藏B·99999", publicly_marked=False)
-    with pytest.raises(services.ConfidentialVehicle):
-        services.issue_sticker(secret, actor=audit.SYSTEM)
+    with pytest.raises(stickers.ConfidentialVehicle):
+        stickers.issue_sticker(secret, actor=audit.SYSTEM)
     admin, _ = login_as("fleet_admin", org["a"])
     page = admin.post(f"/fleet/vehicles/{secret.id}/sticker", follow_redirects=True)
     assert "涉密车辆不发放监督码" in page.get_data(as_text=True)
@@ -117,7 +117,7 @@ def test_confidential_vehicle_cannot_get_a_sticker(org, make_vehicle, login_as):
 
 def test_becoming_confidential_revokes_the_sticker(car, client):
     token = car.live_sticker.token
-    services.update_vehicle(car, publicly_marked=False, actor=audit.SYSTEM)
+    vehicles.update_vehicle(car, publicly_marked=False, actor=audit.SYSTEM)
     assert car.live_sticker is None
     # A confidential car's code answers like an unknown one.
     assert client.get(f"/v/{token}").status_code == 404
@@ -162,7 +162,7 @@ def test_web_print_decodes_and_changes_no_token(car, org, make_vehicle, login_as
 
 
 def test_print_clears_needs_reprint(car, login_as):
-    services.update_vehicle(car, plate="藏B·12399", actor=audit.SYSTEM)
+    vehicles.update_vehicle(car, plate="藏B·12399", actor=audit.SYSTEM)
     admin, _ = login_as("fleet_admin", car.unit)
     response = admin.post(
         "/fleet/stickers/print",
@@ -181,7 +181,7 @@ def test_print_clears_needs_reprint(car, login_as):
 
 def test_fleet_admin_cannot_download_or_print_another_units_stickers(org, make_vehicle, login_as):
     theirs = make_vehicle(org["b-jy"], plate="藏C·12345")
-    services.issue_sticker(theirs, actor=audit.SYSTEM)
+    stickers.issue_sticker(theirs, actor=audit.SYSTEM)
     admin, _ = login_as("fleet_admin", org["a"])
     assert admin.get(f"/fleet/vehicles/{theirs.id}/sticker.png").status_code == 404
     assert admin.get(f"/fleet/vehicles/{theirs.id}/sticker.svg").status_code == 404
@@ -237,7 +237,7 @@ def test_the_print_queue_holds_what_was_never_printed_or_needs_a_reprint(
     )
     assert "没有待打印的监督码" in admin.get("/fleet/stickers/queue").text
     # A reissued sticker was never printed either: back in the queue, and printed in one go.
-    services.reissue_sticker(car, "损毁", actor=audit.SYSTEM)
+    stickers.reissue_sticker(car, "损毁", actor=audit.SYSTEM)
     queue = admin.get("/fleet/stickers/queue").text
     assert car.plate in queue and "第 2 代，补发" in queue
     sheet = admin.post(
@@ -253,7 +253,7 @@ def test_retiring_warns_and_confidential_cars_say_what_the_public_sees(car, org,
     admin, _ = login_as("fleet_admin", org["a"])
     form = admin.get(f"/fleet/vehicles/{car.id}").text
     assert "处置后，该车的监督码" in form and car.live_sticker.display_code in form
-    services.update_vehicle(car, publicly_marked=False, actor=audit.SYSTEM)
+    vehicles.update_vehicle(car, publicly_marked=False, actor=audit.SYSTEM)
     form = admin.get(f"/fleet/vehicles/{car.id}").text
     assert "公众现在看到的" in form and "未找到该监督码" in form
 

@@ -15,7 +15,8 @@ from .auth.services import create_unit, create_user
 from .calendar.services import add_holiday_period
 from .extensions import db
 from .fleet.models import Vehicle
-from .fleet.services import import_vehicles, issue_missing_stickers
+from .fleet.stickers import issue_missing_stickers
+from .fleet.vehicle_files import import_vehicles
 from .transaction import atomic
 
 

@@ -4,7 +4,7 @@ per-row errors, and writing exports with formula-like cells neutralised."""
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import Response
@@ -63,6 +63,32 @@ NO = frozenset({"否", "0", "n", "no", "false"})
 class Row:
     line: int
     values: dict[str, str]
+
+    def fields(self, columns: dict[str, str]) -> dict[str, str]:
+        """The row's cells under the names a validator uses (`columns`: header → name)."""
+        return {columns[k]: v for k, v in self.values.items() if k in columns}
+
+
+def check_rows(
+    rows: Iterable[Row], check: Callable[[Row, list[str]], dict | None], empty: str
+) -> list[dict]:
+    """Check every row of an import, all or nothing: `check` appends a message to `problems`
+    for each thing wrong with a row and otherwise returns what to insert. Raise ImportRejected
+    naming every bad row (or saying `empty` when there is no row), else return the rows."""
+    errors: list[RowError] = []
+    good: list[dict] = []
+    for row in rows:
+        problems: list[str] = []
+        checked = check(row, problems)
+        if problems:
+            errors.append(RowError(row.line, "；".join(problems)))
+        else:
+            good.append(checked)
+    if errors:
+        raise ImportRejected(errors)
+    if not good:
+        raise ImportRejected([RowError(0, empty)])
+    return good
 
 
 def _decode(data: bytes) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
-from ..tables import ImportRejected, RowError, read_table
+from ..tables import Row, check_rows, read_table
 from ..transaction import atomic
 from .models import HolidayPeriod, Region
 from .signals import holidays_changed
@@ -124,10 +124,8 @@ def validate_holiday_import(data: bytes) -> list[dict]:
         for name, start in db.session.execute(select(HolidayPeriod.name, HolidayPeriod.start))
     }
     seen: dict[tuple[str, int], int] = {}
-    errors: list[RowError] = []
-    good: list[dict] = []
-    for row in rows:
-        problems: list[str] = []
+
+    def check(row: Row, problems: list[str]) -> dict | None:
         holiday = _holiday_row(row.values, problems)
         if holiday is not None:
             key = (holiday["name"], holiday["start"].year)
@@ -136,15 +134,9 @@ def validate_holiday_import(data: bytes) -> list[dict]:
             elif key in existing:
                 problems.append(_("已有 %(year)d 年的节假日“%(name)s”", year=key[1], name=key[0]))
             seen.setdefault(key, row.line)
-        if problems:
-            errors.append(RowError(row.line, "；".join(problems)))
-        else:
-            good.append(holiday)
-    if errors:
-        raise ImportRejected(errors)
-    if not good:
-        raise ImportRejected([RowError(0, _("文件中没有节假日数据。"))])
-    return good
+        return holiday
+
+    return check_rows(rows, check, _("文件中没有节假日数据。"))
 
 
 @atomic()

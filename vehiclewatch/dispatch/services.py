@@ -23,10 +23,9 @@ from .. import audit, tables
 from ..auth.scope import fleet_unit_ids
 from ..calendar.models import HolidayPeriod
 from ..extensions import db
+from ..fleet.guards import check_scope
 from ..fleet.models import Vehicle
 from ..fleet.plates import InvalidPlate, normalise_plate
-from ..fleet.services import check_scope
-from ..tables import ImportRejected, RowError
 from ..timeutil import local_zone, utcnow
 from ..transaction import atomic
 from .models import Sealing, TripApproval
@@ -240,11 +239,9 @@ def validate_trip_import(data: bytes, actor: audit.Actor) -> list[dict]:
     """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
     rows = tables.read_table(data, TRIP_REQUIRED)
     vehicles = _vehicles_in_scope(actor)
-    errors: list[RowError] = []
-    good: list[dict] = []
-    for row in rows:
-        v = {TRIP_COLUMNS[k]: val for k, val in row.values.items() if k in TRIP_COLUMNS}
-        problems: list[str] = []
+
+    def check(row: tables.Row, problems: list[str]) -> dict:
+        v = row.fields(TRIP_COLUMNS)
         vehicle_id = _vehicle_id(v.get("plate", ""), vehicles, problems)
         purpose = v.get("purpose", "")
         if not purpose:
@@ -256,26 +253,18 @@ def validate_trip_import(data: bytes, actor: audit.Actor) -> list[dict]:
         emergency = tables.yes_no(v.get("emergency", ""), blank=False)
         if emergency is None:
             problems.append(_("应急应为“是”或“否”"))
-        if problems:
-            errors.append(RowError(row.line, "；".join(problems)))
-            continue
-        good.append(
-            {
-                "vehicle_id": vehicle_id,
-                "purpose": purpose[:200],
-                "destination": v.get("destination", "")[:200],
-                "start_at": start_at,
-                "end_at": end_at,
-                "driver": v.get("driver", "")[:60],
-                "approver": v.get("approver", "")[:60],
-                "emergency": emergency,
-            }
-        )
-    if errors:
-        raise ImportRejected(errors)
-    if not good:
-        raise ImportRejected([RowError(0, _("文件中没有派车单数据。"))])
-    return good
+        return {
+            "vehicle_id": vehicle_id,
+            "purpose": purpose[:200],
+            "destination": v.get("destination", "")[:200],
+            "start_at": start_at,
+            "end_at": end_at,
+            "driver": v.get("driver", "")[:60],
+            "approver": v.get("approver", "")[:60],
+            "emergency": emergency,
+        }
+
+    return tables.check_rows(rows, check, _("文件中没有派车单数据。"))
 
 
 def _periods() -> dict[tuple[str, int], list[HolidayPeriod]]:
@@ -292,11 +281,9 @@ def validate_sealing_import(data: bytes, actor: audit.Actor) -> list[dict]:
     periods = _periods()
     existing = set(db.session.execute(select(Sealing.vehicle_id, Sealing.holiday_period_id)).all())
     seen: dict[tuple[int, int], int] = {}
-    errors: list[RowError] = []
-    good: list[dict] = []
-    for row in rows:
-        v = {SEALING_COLUMNS[k]: val for k, val in row.values.items() if k in SEALING_COLUMNS}
-        problems: list[str] = []
+
+    def check(row: tables.Row, problems: list[str]) -> dict:
+        v = row.fields(SEALING_COLUMNS)
         vehicle_id = _vehicle_id(v.get("plate", ""), vehicles, problems)
         name, year = v.get("holiday", ""), v.get("year", "")
         matches = periods.get((name, int(year)), []) if year.isdigit() else []
@@ -323,25 +310,17 @@ def validate_sealing_import(data: bytes, actor: audit.Actor) -> list[dict]:
             elif key in existing:
                 problems.append(_("该车辆在此节假日已有封存登记"))
             seen.setdefault(key, row.line)
-        if problems:
-            errors.append(RowError(row.line, "；".join(problems)))
-            continue
-        good.append(
-            {
-                "vehicle_id": vehicle_id,
-                "holiday_period_id": period.id,
-                "place": v.get("place", "")[:200],
-                "key_holder": v.get("key_holder", "")[:60],
-                "exempt": exempt,
-                "exemption_reason": reason[:200],
-                "exemption_approver": approver[:60],
-            }
-        )
-    if errors:
-        raise ImportRejected(errors)
-    if not good:
-        raise ImportRejected([RowError(0, _("文件中没有封存登记数据。"))])
-    return good
+        return {
+            "vehicle_id": vehicle_id,
+            "holiday_period_id": period.id if period else None,
+            "place": v.get("place", "")[:200],
+            "key_holder": v.get("key_holder", "")[:60],
+            "exempt": exempt,
+            "exemption_reason": reason[:200],
+            "exemption_approver": approver[:60],
+        }
+
+    return tables.check_rows(rows, check, _("文件中没有封存登记数据。"))
 
 
 def _import(model, rows: list[dict], action: str, data: bytes, filename: str, actor):

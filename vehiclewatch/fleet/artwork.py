@@ -7,8 +7,9 @@ from xml.sax.saxutils import escape
 from PIL import Image, ImageDraw
 
 from ..fonts import CjkFont, cjk_font, pil_font
+from ..publictext import HOTLINE_NATIONAL, SLOGAN, TITLE
 from .qr import QUIET_ZONE, dark_runs
-from .sheets import HOTLINE_NATIONAL, SLOGAN, TITLE, StickerFace
+from .sheets import StickerFace
 
 # The design in mm, portrait. Printed at 100 %, a code of 29 modules or more (every
 # sticker URL) spans at least 45 mm.

@@ -13,14 +13,9 @@ from ..auth.models import Unit
 from ..extensions import db
 from ..importpage import import_file
 from .models import Vehicle
-from .services import (
-    NothingToPrint,
-    Selection,
-    export_vehicles,
-    import_vehicles,
-    print_stickers,
-)
+from .printing import NothingToPrint, Selection, print_stickers
 from .sheets import DEFAULT_LAYOUT, LAYOUTS, InvalidSheet
+from .vehicle_files import export_vehicles, import_vehicles
 
 
 @click.command("import-vehicles")

@@ -25,7 +25,8 @@ from ..fonts import cjk_font
 from ..formutil import choices
 from ..importpage import import_page
 from ..inputs import query_id, query_page
-from . import queries, services
+from . import guards, printing, queries, stickers, vehicle_files
+from . import vehicles as vehicle_writes
 from .artwork import sticker_png, sticker_svg
 from .forms import (
     IssueStickerForm,
@@ -95,8 +96,8 @@ def new_vehicle():
     del form.status
     if form.validate_on_submit():
         try:
-            vehicle = services.create_vehicle(**_vehicle_fields(form), actor=current_user)
-        except services.DuplicatePlate:
+            vehicle = vehicle_writes.create_vehicle(**_vehicle_fields(form), actor=current_user)
+        except vehicle_writes.DuplicatePlate:
             form.plate.errors.append(_("该车牌号已登记。"))
         else:
             flash(_("车辆 %(plate)s 已登记。", plate=vehicle.plate), "info")
@@ -113,12 +114,12 @@ def edit_vehicle(vehicle_id: int):
     form = _vehicle_form(vehicle)
     if form.validate_on_submit():
         try:
-            services.update_vehicle(
+            vehicle_writes.update_vehicle(
                 vehicle, status=form.status.data, actor=current_user, **_vehicle_fields(form)
             )
-        except services.DuplicatePlate:
+        except vehicle_writes.DuplicatePlate:
             form.plate.errors.append(_("该车牌号已登记。"))
-        except services.VehicleRetired:
+        except guards.VehicleRetired:
             flash(_("该车辆已处置，不能再修改。"), "error")
         else:
             flash(_("车辆信息已保存。"), "info")
@@ -142,8 +143,8 @@ def retire_vehicle(vehicle_id: int):
         flash(_("请填写处置原因。"), "error")
         return redirect(url_for("fleet.edit_vehicle", vehicle_id=vehicle.id))
     try:
-        services.retire_vehicle(vehicle, form.reason.data, actor=current_user)
-    except services.VehicleRetired:
+        vehicle_writes.retire_vehicle(vehicle, form.reason.data, actor=current_user)
+    except guards.VehicleRetired:
         flash(_("该车辆已处置。"), "error")
         return redirect(url_for("fleet.vehicles"))
     flash(_("车辆 %(plate)s 已标记为已处置。", plate=vehicle.plate), "info")
@@ -155,11 +156,11 @@ def retire_vehicle(vehicle_id: int):
 def import_vehicles():
     return import_page(
         "fleet/import.html",
-        services.import_vehicles,
+        vehicle_files.import_vehicles,
         lambda n: _("已导入 %(n)d 辆车。", n=n),
         "fleet.vehicles",
-        services.IMPORT_COLUMNS,
-        services.REQUIRED_COLUMNS,
+        vehicle_files.IMPORT_COLUMNS,
+        vehicle_files.REQUIRED_COLUMNS,
     )
 
 
@@ -169,7 +170,7 @@ def export_vehicles(fmt: str):
     if fmt not in ("csv", "xlsx"):
         return Response(_("不支持的导出格式。"), status=404)
     query = queries.vehicle_query(current_user, **_filters())
-    data = services.export_vehicles(
+    data = vehicle_files.export_vehicles(
         db.session.execute(query.order_by(Vehicle.plate)).scalars(), fmt, actor=current_user
     )
     return tables.attachment(data, fmt, "vehicles")
@@ -185,12 +186,12 @@ def issue_sticker(vehicle_id: int):
     if not IssueStickerForm().validate_on_submit():
         abort(400)
     try:
-        services.issue_sticker(vehicle, actor=current_user)
-    except services.ConfidentialVehicle:
+        stickers.issue_sticker(vehicle, actor=current_user)
+    except stickers.ConfidentialVehicle:
         flash(_("涉密车辆不发放监督码。"), "error")
-    except services.StickerAlreadyIssued:
+    except stickers.StickerAlreadyIssued:
         flash(_("该车辆已有有效的监督码；如需更换请使用“补发”。"), "error")
-    except services.VehicleRetired:
+    except guards.VehicleRetired:
         flash(_("已处置车辆不发放监督码。"), "error")
     else:
         flash(_("监督码已发放。"), "info")
@@ -206,8 +207,8 @@ def reissue_sticker(vehicle_id: int):
         flash(_("请填写补发原因。"), "error")
     else:
         try:
-            services.reissue_sticker(vehicle, form.reason.data, actor=current_user)
-        except (services.NoLiveSticker, services.ConfidentialVehicle, services.VehicleRetired):
+            stickers.reissue_sticker(vehicle, form.reason.data, actor=current_user)
+        except (stickers.NoLiveSticker, stickers.ConfidentialVehicle, guards.VehicleRetired):
             flash(_("该车辆没有可补发的监督码。"), "error")
         else:
             flash(_("已补发新监督码，旧码已作废。请打印新码并替换车上的旧码。"), "info")
@@ -221,7 +222,7 @@ def download_sticker(vehicle_id: int, fmt: str):
     sticker = vehicle.live_sticker
     if sticker is None or fmt not in ("png", "svg"):
         abort(404)
-    face = services.sticker_face(sticker)
+    face = printing.sticker_face(sticker)
     hotline = current_app.config["HOTLINE_LOCAL"]
     if fmt == "png":
         font = cjk_font(current_app.config.get("CJK_FONT_PATH"))
@@ -261,14 +262,14 @@ def print_stickers():
         form.vehicle.data = request.args.getlist("vehicle", type=query_id)
         form.needs_reprint.data = request.args.get("reprint") == "1"
     elif form.validate_on_submit():
-        selection = services.Selection(
+        selection = printing.Selection(
             unit_id=form.unit_id.data or None,
             needs_reprint=form.needs_reprint.data,
             vehicle_ids=tuple(form.vehicle.data or ()),
         )
         out = io.BytesIO()
         try:
-            services.print_stickers(
+            printing.print_stickers(
                 selection,
                 out,
                 layout=form.layout.data,
@@ -276,7 +277,7 @@ def print_stickers():
                 back=form.back.data,
                 actor=current_user,
             )
-        except services.NothingToPrint:
+        except printing.NothingToPrint:
             flash(_("所选范围内没有可打印监督码的车辆（涉密和已处置车辆不发码）。"), "error")
         except InvalidSheet as exc:
             flash(str(exc), "error")

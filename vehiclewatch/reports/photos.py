@@ -95,7 +95,9 @@ def process_photo(
     capture time and position read from EXIF. Raises PhotoRejected."""
     if len(data) > max_bytes:
         mb = f"{max_bytes / (1024 * 1024):g}"
-        raise PhotoRejected("too_large", _l("照片文件过大（每张不超过 %(mb)s MB），请压缩后再上传。", mb=mb))
+        raise PhotoRejected(
+            "too_large", _l("照片文件过大（每张不超过 %(mb)s MB），请压缩后再上传。", mb=mb)
+        )
     # Scoped, not global: other code in the process keeps Pillow's defaults. The filter is
     # defence in depth (catch_warnings is not thread-safe before Python 3.14); the pixel limits
     # in _process are checked from the header whatever the filter says.

@@ -11,7 +11,7 @@ from ..auth.access import public
 from ..extensions import limiter
 from ..fleet.models import Sticker
 from ..fleet.queries import vehicle_by_plate
-from ..fleet.sheets import EIGHT_RULES
+from ..publictext import EIGHT_RULES
 from ..reports import filing, workflow
 from ..reports.forms import PlateReportForm, ReportForm
 from ..reports.models import Source

@@ -1,0 +1,127 @@
+"""Sticker sheets for a selection of cars: first print issues missing stickers."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from .. import audit
+from ..auth.models import Unit
+from ..auth.scope import in_fleet_scope, subtree_ids
+from ..extensions import db
+from ..fonts import cjk_font
+from ..timeutil import utcnow
+from ..transaction import atomic
+from .models import Status, Sticker, Vehicle
+from .sheets import DEFAULT_LAYOUT, SheetResult, StickerFace, write_sheet
+from .stickers import issue_missing_stickers
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which vehicles a sticker sheet is for: a unit's subtree, the print queue (live stickers
+    never printed or marked "needs reprint"), chosen vehicles, or any combination (all of
+    them must hold)."""
+
+    unit_id: int | None = None
+    needs_reprint: bool = False
+    vehicle_ids: tuple[int, ...] = ()
+
+
+class NothingToPrint(ValueError):
+    """The selection holds no vehicle that can carry a sticker."""
+
+
+def selected_vehicle_ids(selection: Selection, actor: audit.Actor):
+    """The eligible (publicly marked, not disposed) vehicles of a selection, within scope."""
+    query = select(Vehicle.id).where(
+        Vehicle.publicly_marked.is_(True), Vehicle.status != Status.DISPOSED
+    )
+    if actor.id is not None:
+        query = query.where(in_fleet_scope(actor, Vehicle.unit_id))
+    if selection.unit_id:
+        unit = db.session.get(Unit, selection.unit_id)
+        query = query.where(Vehicle.unit_id.in_(subtree_ids(unit)))
+    if selection.vehicle_ids:
+        query = query.where(Vehicle.id.in_(selection.vehicle_ids))
+    if selection.needs_reprint:
+        flagged = select(Sticker.vehicle_id).where(
+            Sticker.revoked_at.is_(None),
+            or_(Sticker.needs_reprint.is_(True), Sticker.printed_at.is_(None)),
+        )
+        query = query.where(Vehicle.id.in_(flagged))
+    return query
+
+
+def _faces(vehicle_ids) -> Iterator[StickerFace]:
+    rows = db.session.execute(
+        select(Vehicle.plate, Unit.name, Sticker.short_code, Sticker.url, Sticker.qr_modules)
+        .join(Unit, Vehicle.unit_id == Unit.id)
+        .join(Sticker, Sticker.vehicle_id == Vehicle.id)
+        .where(Sticker.revoked_at.is_(None), Vehicle.id.in_(vehicle_ids))
+        .order_by(Unit.path, Vehicle.plate)
+        .execution_options(yield_per=500)
+    )
+    for row in rows:
+        yield _face(*row)
+
+
+def _face(plate: str, unit_name: str, short_code: str, url: str, modules: str) -> StickerFace:
+    matrix = [[c == "1" for c in row] for row in modules.split("\n")]
+    return StickerFace(plate, unit_name, f"{short_code[:4]}-{short_code[4:]}", url, matrix)
+
+
+def sticker_face(sticker: Sticker) -> StickerFace:
+    """What one printed sticker shows."""
+    vehicle = sticker.vehicle
+    return _face(
+        vehicle.plate, vehicle.unit.name, sticker.short_code, sticker.url, sticker.qr_modules
+    )
+
+
+def print_stickers(
+    selection: Selection,
+    out: BinaryIO,
+    *,
+    layout: str = DEFAULT_LAYOUT,
+    start: int = 1,
+    back: bool = False,
+    actor: audit.Actor,
+) -> SheetResult:
+    """Write the selection's sticker sheet as a PDF. Vehicles without a sticker get their
+    first one; a live sticker is never reissued, and no token changes."""
+    ids = selected_vehicle_ids(selection, actor)
+    with atomic():
+        issue_missing_stickers(ids, actor=actor)
+        result = write_sheet(
+            out,
+            _faces(ids),
+            layout=layout,
+            start=start,
+            hotline_local=current_app.config["HOTLINE_LOCAL"],
+            back=back,
+            font=cjk_font(current_app.config.get("CJK_FONT_PATH")),
+        )
+        if result.stickers == 0:
+            raise NothingToPrint()
+        db.session.execute(
+            update(Sticker)
+            .where(Sticker.revoked_at.is_(None), Sticker.vehicle_id.in_(ids))
+            .values(needs_reprint=False, printed_at=utcnow())
+        )
+        audit.record(
+            "stickers_printed",
+            object_type="sticker",
+            after={
+                "count": result.stickers,
+                "layout": layout,
+                "start": start,
+                "unit_id": selection.unit_id,
+                "needs_reprint": selection.needs_reprint,
+                "vehicle_ids": list(selection.vehicle_ids),
+            },
+            actor=actor,
+        )
+    return result
