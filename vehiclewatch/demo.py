@@ -85,6 +85,8 @@ def announce(host: str, base_url: str) -> None:
         f"    staff login:  {base_url}/login",
         *ACCOUNTS,
         "",
+        f"  public pages in {current_app.config['PUBLIC_LOCALES']} (VEHICLEWATCH_PUBLIC_LOCALES),"
+        " with a switch on top;",
         "  demo mode: staff sign in without a TOTP code (VEHICLEWATCH_REQUIRE_TOTP off),",
         "  Flask's development server, production checks off (development keys),",
     ]
