@@ -41,9 +41,12 @@ def glossary() -> list[dict]:
         return list(csv.DictReader(f))
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_every_public_string_is_translated(language):
-    missing = [m.id for m in entries(language) if not m.string or m.fuzzy]
+# Staff pages are offered in Chinese and English; their Tibetan waits for a translator.
+@pytest.mark.parametrize(
+    ("language", "domain"), [("bo", "public"), ("en", "public"), ("en", "messages")]
+)
+def test_every_string_offered_is_translated(language, domain):
+    missing = [m.id for m in entries(language, domain) if not m.string or m.fuzzy]
     assert missing == []
 
 

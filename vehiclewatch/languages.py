@@ -141,7 +141,7 @@ def remember_choice(response):
             chosen,
             max_age=COOKIE_MAX_AGE,
             samesite="Lax",
-            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+            secure=current_app.session_interface.get_cookie_secure(current_app),
             httponly=True,
         )
     return response
