@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from vehiclewatch.calendar.rounds import Campaign
-from vehiclewatch.languages import UnknownLanguage
+from vehiclewatch.languages import UnknownLanguage, in_chinese
 from vehiclewatch.timeutil import local_zone
 
 from .conftest import receipt_on
@@ -140,6 +140,8 @@ def test_campaign_names_follow_the_page(app):
     with app.test_request_context("/?lang=en"):
         app.config["PUBLIC_LOCALES"] = "zh,en"
         assert campaign.name == "2027 元旦 special supervision"
+        with in_chinese():  # what a bulletin's stored title is built from
+            assert campaign.name == "2027年元旦专项监督"
 
 
 @pytest.mark.parametrize(
@@ -148,3 +150,16 @@ def test_campaign_names_follow_the_page(app):
 def test_a_language_the_service_cannot_show_is_refused_at_start(make_app, setting):
     with pytest.raises(UnknownLanguage):
         make_app(**setting)
+
+
+def test_the_tibetan_font_is_served_for_tibetan_only(client):
+    with client.get("/static/style.css") as response:
+        css = response.get_data(as_text=True)
+    faces = re.findall(r"@font-face \{[^}]*\}", css)
+    assert len(faces) == 2
+    for face in faces:
+        assert "unicode-range: U+0F00-0FFF" in face
+        (url,) = re.findall(r'url\("([^"]+)"\)', face)
+        with client.get(f"/static/{url}") as font:
+            assert font.status_code == 200 and font.mimetype == "font/woff2"
+            assert font.get_data()[:4] == b"wOF2"
