@@ -51,3 +51,17 @@ def test_the_demo_signs_staff_in_without_totp_and_says_so(app, runner, monkeypat
     assert "without a TOTP code" in result.output
     assert served["require_totp"] is False
     assert "演示模式：登录不要求手机动态验证码" in served["login_page"]
+
+
+def test_the_demo_shows_the_language_switch(app, runner, monkeypatch):
+    served = {}
+
+    def fake_server(host, port, *, debugger):
+        served["front"] = app.test_client().get("/").get_data(as_text=True)
+
+    monkeypatch.delenv("VEHICLEWATCH_PUBLIC_LOCALES", raising=False)
+    monkeypatch.setattr("vehiclewatch.cli.run_development_server", fake_server)
+    result = runner.invoke(args=["demo", "--port", "5099"])
+    assert result.exit_code == 0, result.output
+    assert "public pages in bo,zh,en" in result.output
+    assert '<nav class="languages"' in served["front"] and "བོད་ཡིག" in served["front"]

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DataError
 
+from . import languages
 from .clients import trust_proxies
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -51,7 +52,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app)
+    languages.init_app(app, babel)
     _init_requests(app)
     _init_login(app)
     _register_blueprints(app)

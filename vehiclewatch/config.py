@@ -39,6 +39,11 @@ class Defaults:
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     TIMEZONE = "Asia/Shanghai"
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    # Languages of the citizens' pages (comma-separated among bo, zh, en), the switch's order;
+    # `make demo` offers bo,zh,en. A city outside Tibet keeps Chinese alone.
+    PUBLIC_LOCALES = "zh"
+    # The language of a first visit whose browser asks for none of them.
+    DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     HOTLINE_LOCAL = "0891-12388"
     # The issuing commission's 文号 prefix: bulletins are numbered 示纪通〔2026〕3号, a

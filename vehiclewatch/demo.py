@@ -96,6 +96,8 @@ def announce(host: str, base_url: str, stickers: str) -> None:
         f"    staff login:  {base_url}/login",
         *ACCOUNTS,
         "",
+        f"  public pages in {current_app.config['PUBLIC_LOCALES']} (VEHICLEWATCH_PUBLIC_LOCALES),"
+        " with a switch on top;",
         "  demo mode: staff sign in without a TOTP code (VEHICLEWATCH_REQUIRE_TOTP off),",
         "  Flask's development server, production checks off (development keys),",
         stickers,
@@ -115,6 +117,9 @@ def announce(host: str, base_url: str, stickers: str) -> None:
         click.echo("\n".join(lines))
 
 
+DEMO_LOCALES = "bo,zh,en"
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 serves the LAN.")
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -130,6 +135,9 @@ def demo_command(host: str, port: int, reset: bool) -> None:
     # Demo accounts sign in with a password alone; the login page says so.
     current_app.config["REQUIRE_TOTP"] = False
     stickers = bilingual_stickers()
+    # The city is in Tibet: the public pages offer Tibetan and English too, unless set.
+    if "VEHICLEWATCH_PUBLIC_LOCALES" not in os.environ:
+        current_app.config["PUBLIC_LOCALES"] = DEMO_LOCALES
     if reloaded:
         current_app.config["PUBLIC_BASE_URL"] = base_url
     else:

@@ -193,8 +193,11 @@ def serve(instance: Path, workers: int, **settings: str) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def server(chromium, tmp_path_factory) -> Iterator[Server]:
-    """The service for the browser tests: gunicorn with 2 workers."""
-    with serve(tmp_path_factory.mktemp("e2e-instance"), workers=2) as running:
+    """The service for the browser tests: gunicorn with 2 workers, its public pages in Tibetan,
+    Chinese and English as the demo's (the browsers ask for Chinese)."""
+    with serve(
+        tmp_path_factory.mktemp("e2e-instance"), workers=2, PUBLIC_LOCALES="bo,zh,en"
+    ) as running:
         yield running
 
 

@@ -77,7 +77,8 @@ def test_location_button_only_in_a_secure_context(
     )
     try:
         device = playwright_instance.devices[PHONE]
-        page = browser.new_page(**{k: v for k, v in device.items() if k != "default_browser_type"})
+        settings = {k: v for k, v in device.items() if k != "default_browser_type"}
+        page = browser.new_page(**settings, locale="zh-CN")  # a phone in Chinese
         page.goto(f"http://demo.lan:{port}/v/{token}/report")
         assert page.evaluate("window.isSecureContext") is False
         expect(page.locator("h1")).to_contain_text("我要举报")

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
+from ..languages import in_chinese
 from ..timeutil import utcnow
 from ..transaction import atomic
 from . import sessions, totp, tree
@@ -110,12 +111,14 @@ def request(
         affected = db.session.get(Unit, changes.get("unit_id", user.unit_id))
     else:
         affected = db.session.get(Unit, unit.oversight_id)
+    with in_chinese():  # stored and audited: the record is Chinese, whatever the admin's page
+        summary = _describe(changes)
     change = AccountChange(
         user=user,
         subject_unit=unit,
         unit_id=confirming_jurisdiction(affected, user),
         changes=changes,
-        summary=_describe(changes),
+        summary=summary,
         requested_by_id=actor.id,
     )
     db.session.add(change)

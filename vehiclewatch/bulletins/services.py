@@ -18,6 +18,7 @@ from ..auth.models import Role, Unit, User
 from ..auth.scope import NotPermitted
 from ..calendar.rounds import UnknownRound, find_round
 from ..extensions import db
+from ..languages import in_chinese
 from ..reports.models import Report
 from ..reports.states import OUTCOME_LABELS, Outcome
 from ..timeutil import to_local, utcnow
@@ -156,15 +157,18 @@ def create_draft(round_key: str, jurisdiction: Unit, actor: User) -> Bulletin:
     if existing is not None:
         raise BulletinExists(existing)
     reports = queries.substantiated_reports(round_.start, jurisdiction)
+    with in_chinese():
+        title = default_title(campaign.name, round_.number)
+        cases = _rows([case_from_report(r) for r in reports])
     bulletin = Bulletin(
         round_start=round_.start,
         round_end=round_.end,
         jurisdiction=jurisdiction,
-        title=default_title(campaign.name, round_.number),
+        title=title,
         status=BulletinStatus.DRAFT,
         drafted_by=actor,
         drafted_at=utcnow(),
-        cases=_rows([case_from_report(r) for r in reports]),
+        cases=cases,
     )
     try:
         with atomic():

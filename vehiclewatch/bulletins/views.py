@@ -19,6 +19,7 @@ from ..auth.access import public, roles_required
 from ..auth.models import Role
 from ..extensions import db
 from ..fonts import cjk_font
+from ..languages import in_chinese
 from ..timeutil import to_local
 from . import queries, services
 from .forms import BulletinForm, ConfirmForm, CorrectionForm, StepForm
@@ -215,12 +216,13 @@ def correct(bulletin_id: int):
 def _pdf_response(bulletin: Bulletin) -> Response:
     font = cjk_font(current_app.config.get("CJK_FONT_PATH"))
     issued = bulletin.published_at or bulletin.approved_at
-    data = bulletin_pdf(
-        bulletin,
-        queries.bulletin_figures(bulletin),
-        font,
-        issued_on=to_local(issued).date() if issued else None,
-    )
+    with in_chinese():
+        data = bulletin_pdf(
+            bulletin,
+            queries.bulletin_figures(bulletin),
+            font,
+            issued_on=to_local(issued).date() if issued else None,
+        )
     return Response(
         data,
         mimetype="application/pdf",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
@@ -41,7 +42,12 @@ class Campaign:
 
     @property
     def name(self) -> str:
-        return f"{self.year}年{'、'.join(dict.fromkeys(self.holidays))}专项监督"
+        """In the page's language; holiday names are data and stay as entered."""
+        return _(
+            "%(year)s年%(holidays)s专项监督",
+            year=self.year,
+            holidays="、".join(dict.fromkeys(self.holidays)),
+        )
 
     def rounds(self) -> list[Round]:
         rounds = []

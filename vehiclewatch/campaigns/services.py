@@ -14,6 +14,7 @@ from ..auth.scope import NotPermitted
 from ..calendar.rounds import UnknownRound, find_round
 from ..extensions import db
 from ..fleet.models import Status, Vehicle
+from ..languages import in_chinese
 from ..reports.filing import NewReport, file_report
 from ..reports.models import Source
 from ..reports.protection import decrypt_contact, encrypt_contact, new_submission_id
@@ -269,13 +270,15 @@ def record_spot_check(
     before = {"result": item.result, "note": item.note}
     result = SpotCheckResult(result)
     if result == SpotCheckResult.PROBLEM and item.report_id is None:
+        with in_chinese():  # the case record is Chinese, whatever the officer's page
+            team_note = _("交叉互查：%(team)s检查组", team=actor.unit.name)
         new = NewReport(
             category=category,
             seen_at=utcnow(),
             description=note,
             source=Source.INSPECTION,
             vehicle=item.vehicle,
-            note=_("交叉互查：%(team)s检查组", team=actor.unit.name),
+            note=team_note,
             reader_jurisdiction_id=item.team_jurisdiction_id,
         )
         report, _receipt = file_report(new, new_submission_id(), actor=actor)

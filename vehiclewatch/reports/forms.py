@@ -164,7 +164,9 @@ class ReportForm(PhotoUploads, FlaskForm):
 class PlateReportForm(ReportForm):
     """A report without a sticker: the plate is typed (and normalised on validation)."""
 
-    plate = StringField(_l("车牌号"), validators=[DataRequired(), Length(max=20)])
+    plate = StringField(
+        _l("车牌号"), validators=[DataRequired(message=_l("请填写车牌号。")), Length(max=20)]
+    )
 
     def validate_plate(self, field):
         try:

@@ -94,9 +94,9 @@ def process_photo(
     an upright evidence copy and a display copy, both JPEG without any metadata, plus the
     capture time and position read from EXIF. Raises PhotoRejected."""
     if len(data) > max_bytes:
-        mb = max_bytes / (1024 * 1024)
+        mb = f"{max_bytes / (1024 * 1024):g}"
         raise PhotoRejected(
-            "too_large", _l("照片文件过大（每张不超过 %(mb)s MB），请压缩后再上传。", mb=f"{mb:g}")
+            "too_large", _l("照片文件过大（每张不超过 %(mb)s MB），请压缩后再上传。", mb=mb)
         )
     # Scoped, not global: other code in the process keeps Pillow's defaults. The filter is
     # defence in depth (catch_warnings is not thread-safe before Python 3.14); the pixel limits

@@ -13,7 +13,9 @@ RECEIPT_HELP = _l("提交举报后页面上显示的查询码，如 ABCD-EFGH-JK
 
 class TrackForm(FlaskForm):
     receipt = StringField(
-        _l("查询码"), validators=[DataRequired(), Length(max=40)], description=RECEIPT_HELP
+        _l("查询码"),
+        validators=[DataRequired(message=_l("请填写查询码。")), Length(max=40)],
+        description=RECEIPT_HELP,
     )
 
 
