@@ -88,6 +88,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .api import init_app as init_api
     from .auth.views import bp as auth_bp
     from .bulletins.views import bp as bulletins_bp
     from .calendar.views import bp as calendar_bp
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         ops_bp,
     ):
         app.register_blueprint(bp)
+    init_api(app)
     app.after_request(set_security_headers)
 
 
@@ -124,7 +126,7 @@ def _connect_signals() -> None:
 
 def _register_cli(app: Flask) -> None:
     from .audit import audit_cli
-    from .auth.cli import create_user_command
+    from .auth.cli import api_token_cli, create_user_command
     from .backup.cli import backup_command, restore_command
     from .calendar.cli import holidays_cli
     from .campaigns.cli import spot_check_cli
@@ -139,6 +141,7 @@ def _register_cli(app: Flask) -> None:
     from .seeding import seed_command
 
     for command in (
+        api_token_cli,
         audit_cli,
         backup_command,
         restore_command,

@@ -20,7 +20,7 @@ from openpyxl.utils.datetime import from_excel
 from sqlalchemy import select
 
 from .. import audit, tables
-from ..auth.scope import fleet_unit_ids
+from ..auth.scope import fleet_unit_ids, unscoped
 from ..calendar.models import HolidayPeriod
 from ..extensions import db
 from ..fleet.guards import check_scope
@@ -206,7 +206,7 @@ def add_sealing(
 
 def _vehicles_in_scope(actor: audit.Actor) -> dict[str, int]:
     query = select(Vehicle.plate, Vehicle.id)
-    if actor.id is not None:
+    if not unscoped(actor):
         query = query.where(Vehicle.unit_id.in_(fleet_unit_ids(actor)))
     return dict(db.session.execute(query).all())
 

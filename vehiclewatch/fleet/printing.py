@@ -9,11 +9,12 @@ from sqlalchemy import or_, select, update
 
 from .. import audit
 from ..auth.models import Unit
-from ..auth.scope import in_fleet_scope, subtree_ids
+from ..auth.scope import in_fleet_scope, subtree_ids, unscoped
 from ..extensions import db
 from ..fonts import cjk_font
 from ..timeutil import utcnow
 from ..transaction import atomic
+from .artwork import sticker_png, sticker_svg
 from .models import Status, Sticker, Vehicle
 from .sheets import DEFAULT_LAYOUT, SheetResult, StickerFace, write_sheet
 from .stickers import issue_missing_stickers
@@ -39,7 +40,7 @@ def selected_vehicle_ids(selection: Selection, actor: audit.Actor):
     query = select(Vehicle.id).where(
         Vehicle.publicly_marked.is_(True), Vehicle.status != Status.DISPOSED
     )
-    if actor.id is not None:
+    if not unscoped(actor):
         query = query.where(in_fleet_scope(actor, Vehicle.unit_id))
     if selection.unit_id:
         unit = db.session.get(Unit, selection.unit_id)
@@ -125,3 +126,17 @@ def print_stickers(
             actor=actor,
         )
     return result
+
+
+STICKER_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def sticker_image(sticker: Sticker, fmt: str) -> tuple[bytes, str, str]:
+    """One sticker as a PNG or SVG: its bytes, media type and a file name."""
+    face = sticker_face(sticker)
+    hotline = current_app.config["HOTLINE_LOCAL"]
+    if fmt == "png":
+        data = sticker_png(face, hotline, cjk_font(current_app.config.get("CJK_FONT_PATH")))
+    else:
+        data = sticker_svg(face, hotline).encode("utf-8")
+    return data, STICKER_FORMATS[fmt], f"sticker-{sticker.short_code}-{sticker.generation}.{fmt}"

@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,13 +20,11 @@ from ..auth.access import roles_required
 from ..auth.models import Role, Unit
 from ..auth.scope import fleet_units
 from ..extensions import db
-from ..fonts import cjk_font
 from ..formutil import choices
 from ..importpage import import_page
 from ..inputs import query_id, query_page
 from . import guards, printing, queries, stickers, vehicle_files
 from . import vehicles as vehicle_writes
-from .artwork import sticker_png, sticker_svg
 from .forms import (
     IssueStickerForm,
     PrintForm,
@@ -220,16 +217,9 @@ def reissue_sticker(vehicle_id: int):
 def download_sticker(vehicle_id: int, fmt: str):
     vehicle = queries.vehicle_or_404(current_user, vehicle_id)
     sticker = vehicle.live_sticker
-    if sticker is None or fmt not in ("png", "svg"):
+    if sticker is None or fmt not in printing.STICKER_FORMATS:
         abort(404)
-    face = printing.sticker_face(sticker)
-    hotline = current_app.config["HOTLINE_LOCAL"]
-    if fmt == "png":
-        font = cjk_font(current_app.config.get("CJK_FONT_PATH"))
-        data, mimetype = sticker_png(face, hotline, font), "image/png"
-    else:
-        data, mimetype = sticker_svg(face, hotline).encode("utf-8"), "image/svg+xml"
-    filename = f"sticker-{sticker.short_code}-{sticker.generation}.{fmt}"
+    data, mimetype, filename = printing.sticker_image(sticker, fmt)
     return Response(
         data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"}
     )
