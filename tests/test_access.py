@@ -1,7 +1,7 @@
 """Deny by default: a role × route matrix over every rule in app.url_map."""
 
 import pytest
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 PUBLIC = "public"
 ANY = "any logged-in user"
@@ -88,6 +88,9 @@ EXPECTED = {
     "dispatch.sealings": {"fleet_admin"},
     "dispatch.new_sealing": {"fleet_admin"},
     "dispatch.import_sealings": {"fleet_admin"},
+    "dispatch.record": {"fleet_admin"},
+    "dispatch.amend_record": {"fleet_admin"},
+    "dispatch.cancel_record": {"fleet_admin"},
 }
 ROLES = ("sysadmin", "fleet_admin", "officer", "leader")
 # What an anonymous visitor gets from each public route when called with placeholder values
@@ -117,7 +120,13 @@ ANONYMOUS = {
 def build_url(rule) -> str:
     values = {}
     for arg in rule.arguments:
-        values[arg] = 1 if isinstance(rule._converters[arg], IntegerConverter) else "csv"
+        converter = rule._converters[arg]
+        if isinstance(converter, IntegerConverter):
+            values[arg] = 1
+        elif isinstance(converter, AnyConverter):
+            values[arg] = min(converter.items)
+        else:
+            values[arg] = "csv"
     return rule.build(values)[1]
 
 

@@ -1,4 +1,4 @@
-"""Forms for entering a trip approval or a sealing record, and for importing either."""
+"""Forms for entering, correcting and withdrawing a trip approval or a sealing record."""
 
 from datetime import UTC, datetime
 
@@ -16,6 +16,11 @@ LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 def _utc(value: datetime) -> datetime:
     """A time typed in the deployment's zone, as UTC."""
     return value.replace(tzinfo=local_zone()).astimezone(UTC)
+
+
+def local_naive(value: datetime) -> datetime:
+    """A stored time as a datetime-local field shows it."""
+    return value.astimezone(local_zone()).replace(tzinfo=None)
 
 
 class PlateForm(FlaskForm):
@@ -65,3 +70,29 @@ class SealingForm(PlateForm):
     def validate_exemption_approver(self, field):
         if self.exempt.data and not (field.data or "").strip():
             raise ValidationError(_l("免于封存须填写批准人。"))
+
+
+class ReasonMixin:
+    reason = StringField(
+        _l("修改原因"),
+        validators=[DataRequired(message=_l("请填写原因。")), Length(max=200)],
+        description=_l("将记入修改记录，纪检监察干部可见。"),
+    )
+
+
+class AmendTripForm(TripApprovalForm, ReasonMixin):
+    pass
+
+
+class AmendSealingForm(SealingForm, ReasonMixin):
+    pass
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(
+        _l("撤销原因"), validators=[DataRequired(message=_l("请填写原因。")), Length(max=200)]
+    )
+    confirm = BooleanField(
+        _l("我确认撤销：撤销后该记录不再作为证据，原记录及修改记录仍予保留"),
+        validators=[DataRequired(message=_l("请勾选确认。"))],
+    )

@@ -28,7 +28,7 @@ from ..fleet.models import Vehicle
 from ..fleet.plates import InvalidPlate, normalise_plate
 from ..timeutil import local_zone, utcnow
 from ..transaction import atomic
-from .models import Sealing, TripApproval
+from .models import ENTERED, Sealing, TripApproval, version_of
 from .queries import local_day
 from .signals import evidence_changed
 
@@ -87,6 +87,7 @@ class Touched:
 
 
 def touched(records: Iterable[TripApproval | Sealing]) -> Touched:
+    """The cars and local days the records bear on, as they stand now."""
     vehicle_ids: set[int] = set()
     days: set[date] = set()
     for record in records:
@@ -97,6 +98,11 @@ def touched(records: Iterable[TripApproval | Sealing]) -> Touched:
             first, last = local_day(record.start_at), local_day(record.end_at)
         days.update(first + timedelta(days=n) for n in range((last - first).days + 1))
     return Touched(frozenset(vehicle_ids), frozenset(days))
+
+
+def add_first_versions(records: list[TripApproval | Sealing], actor: audit.Actor) -> None:
+    """Keep each new record's first version (flushed records, as entered)."""
+    db.session.add_all(version_of(r, ENTERED, actor, r.entered_at) for r in records)
 
 
 def parse_local_time(text: str) -> datetime | None:
@@ -149,20 +155,22 @@ def add_trip_approval(
         )
         db.session.add(approval)
         db.session.flush()
+        add_first_versions([approval], actor)
         audit.record("trip_approval_added", approval, after=approval.snapshot(), actor=actor)
         evidence_changed.send(touched([approval]))
     return approval
 
 
-def _sealing_exists(vehicle_id: int, period_id: int) -> bool:
-    return (
-        db.session.execute(
-            select(Sealing.id).where(
-                Sealing.vehicle_id == vehicle_id, Sealing.holiday_period_id == period_id
-            )
-        ).first()
-        is not None
+def sealing_exists(vehicle_id: int, period_id: int, *, besides: int | None = None) -> bool:
+    """Whether the car has a sealing record in force for the period (other than `besides`)."""
+    query = select(Sealing.id).where(
+        Sealing.vehicle_id == vehicle_id,
+        Sealing.holiday_period_id == period_id,
+        Sealing.cancelled_at.is_(None),
     )
+    if besides is not None:
+        query = query.where(Sealing.id != besides)
+    return db.session.execute(query).first() is not None
 
 
 def add_sealing(
@@ -180,7 +188,7 @@ def add_sealing(
     check_scope(vehicle.unit_id, actor)
     if exempt and not (exemption_reason.strip() and exemption_approver.strip()):
         raise MissingExemption(vehicle.plate)
-    if _sealing_exists(vehicle.id, period.id):
+    if sealing_exists(vehicle.id, period.id):
         raise DuplicateSealing(vehicle.plate)
     with atomic():
         sealing = Sealing(
@@ -196,6 +204,7 @@ def add_sealing(
         )
         db.session.add(sealing)
         db.session.flush()
+        add_first_versions([sealing], actor)
         audit.record("sealing_added", sealing, after=sealing.snapshot(), actor=actor)
         evidence_changed.send(touched([sealing]))
     return sealing
@@ -279,7 +288,13 @@ def validate_sealing_import(data: bytes, actor: audit.Actor) -> list[dict]:
     rows = tables.read_table(data, SEALING_REQUIRED)
     vehicles = _vehicles_in_scope(actor)
     periods = _periods()
-    existing = set(db.session.execute(select(Sealing.vehicle_id, Sealing.holiday_period_id)).all())
+    existing = set(
+        db.session.execute(
+            select(Sealing.vehicle_id, Sealing.holiday_period_id).where(
+                Sealing.cancelled_at.is_(None)
+            )
+        ).all()
+    )
     seen: dict[tuple[int, int], int] = {}
 
     def check(row: tables.Row, problems: list[str]) -> dict:
@@ -328,6 +343,7 @@ def _import(model, rows: list[dict], action: str, data: bytes, filename: str, ac
     records = [model(**row, entered_at=now, entered_by_id=actor.id) for row in rows]
     db.session.add_all(records)
     db.session.flush()
+    add_first_versions(records, actor)
     evidence_changed.send(touched(records))
     audit.record(
         action,

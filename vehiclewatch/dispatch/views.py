@@ -1,7 +1,7 @@
 """Fleet admins' pages for trip approvals (派车单) and sealing (封存登记): lists, entry,
-import."""
+import, and each record's page with its versions, correction (修改) and withdrawal (撤销)."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,9 +13,16 @@ from ..fleet.queries import vehicle_or_404
 from ..formutil import choices
 from ..importpage import import_page
 from ..inputs import query_id, query_page
-from . import queries, services
-from .forms import SealingForm, TripApprovalForm
-from .models import EXEMPTION_REASONS
+from . import amendments, queries, services
+from .forms import (
+    AmendSealingForm,
+    AmendTripForm,
+    CancelForm,
+    SealingForm,
+    TripApprovalForm,
+    local_naive,
+)
+from .models import EXEMPTION_REASONS, Sealing, TripApproval
 from .services import SEALING_COLUMNS, SEALING_REQUIRED, TRIP_COLUMNS, TRIP_REQUIRED
 
 bp = Blueprint("dispatch", __name__, url_prefix="/fleet")
@@ -119,12 +126,17 @@ def _period_label(period: HolidayPeriod) -> str:
     return f"{period.start.year} {period.name}（{period.start:%m-%d}—{period.end:%m-%d}）"
 
 
+def _period_choices(form) -> list[HolidayPeriod]:
+    periods = queries.holiday_periods()
+    form.holiday_period_id.choices = choices((p.id, _period_label(p)) for p in periods)
+    return periods
+
+
 @bp.route("/sealing/new", methods=["GET", "POST"])
 @fleet_admin_only
 def new_sealing():
     form = SealingForm()
-    periods = queries.holiday_periods()
-    form.holiday_period_id.choices = choices((p.id, _period_label(p)) for p in periods)
+    periods = _period_choices(form)
     _prefill_plate(form)
     if form.validate_on_submit():
         vehicle = _vehicle(form)
@@ -165,3 +177,114 @@ def import_sealings():
         SEALING_COLUMNS,
         SEALING_REQUIRED,
     )
+
+
+# --- one record: its versions, correction and withdrawal ----------------------------------
+
+KINDS = {
+    "trip": (TripApproval, amendments.amend_trip, amendments.cancel_trip),
+    "sealing": (Sealing, amendments.amend_sealing, amendments.cancel_sealing),
+}
+
+
+def _record_or_404(kind: str, record_id: int):
+    record = queries.record_in_scope(current_user, KINDS[kind][0], record_id)
+    if record is None:
+        abort(404)
+    return record
+
+
+def _refused(form, refused: amendments.ChangeRefused) -> None:
+    """Show a refusal beside the field it names, or above the form."""
+    field = getattr(form, refused.field or "", None)
+    (field.errors if field is not None else form.form_errors).append(refused.message)
+
+
+def _record_page(kind: str, record, cancel_form=None, status: int = 200):
+    return render_template(
+        "dispatch/record.html",
+        kind=kind,
+        record=record,
+        cancel_form=cancel_form or CancelForm(),
+    ), status
+
+
+@bp.get("/<any(trip, sealing):kind>/<int:record_id>")
+@fleet_admin_only
+def record(kind: str, record_id: int):
+    return _record_page(kind, _record_or_404(kind, record_id))
+
+
+@bp.post("/<any(trip, sealing):kind>/<int:record_id>/cancel")
+@fleet_admin_only
+def cancel_record(kind: str, record_id: int):
+    record = _record_or_404(kind, record_id)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            KINDS[kind][2](current_user, record.id, form.reason.data)
+        except amendments.ChangeRefused as refused:
+            _refused(form, refused)
+        else:
+            flash(
+                _("已撤销：%(plate)s。原记录和修改记录仍予保留。", plate=record.vehicle.plate),
+                "info",
+            )
+            return redirect(url_for("dispatch.record", kind=kind, record_id=record.id))
+    return _record_page(kind, record, form, 422)
+
+
+def _trip_changes(form: AmendTripForm) -> dict:
+    return {
+        "plate": form.plate.data,
+        "purpose": form.purpose.data,
+        "destination": form.destination.data or "",
+        "start_at": form.start_at_utc(),
+        "end_at": form.end_at_utc(),
+        "driver": form.driver.data or "",
+        "approver": form.approver.data or "",
+        "emergency": form.emergency.data,
+    }
+
+
+def _sealing_changes(form: AmendSealingForm) -> dict:
+    return {
+        "plate": form.plate.data,
+        "holiday_period_id": form.holiday_period_id.data,
+        "place": form.place.data or "",
+        "key_holder": form.key_holder.data or "",
+        "exempt": form.exempt.data,
+        "exemption_reason": form.exemption_reason.data or "",
+        "exemption_approver": form.exemption_approver.data or "",
+    }
+
+
+@bp.route("/<any(trip, sealing):kind>/<int:record_id>/edit", methods=["GET", "POST"])
+@fleet_admin_only
+def amend_record(kind: str, record_id: int):
+    record = _record_or_404(kind, record_id)
+    if record.cancelled_at is not None:
+        flash(_("该记录已撤销，不能再修改。"), "warning")
+        return redirect(url_for("dispatch.record", kind=kind, record_id=record.id))
+    trip = kind == "trip"
+    form = (AmendTripForm if trip else AmendSealingForm)(obj=record, plate=record.vehicle.plate)
+    if not trip:
+        _period_choices(form)
+    if request.method == "GET" and trip:
+        form.start_at.data = local_naive(record.start_at)
+        form.end_at.data = local_naive(record.end_at)
+    if form.validate_on_submit():
+        changes = _trip_changes(form) if trip else _sealing_changes(form)
+        try:
+            KINDS[kind][1](current_user, record.id, changes, form.reason.data)
+        except amendments.ChangeRefused as refused:
+            _refused(form, refused)
+        else:
+            flash(
+                _("已修改：%(plate)s。修改前的内容保留在修改记录中。", plate=record.vehicle.plate),
+                "info",
+            )
+            return redirect(url_for("dispatch.record", kind=kind, record_id=record.id))
+    return render_template(
+        "dispatch/amend.html", kind=kind, record=record, form=form, reasons=EXEMPTION_REASONS
+    ), (422 if form.errors or form.form_errors else 200)

@@ -17,7 +17,7 @@ from flask_login import current_user
 from .. import tables
 from ..auth.access import roles_required
 from ..auth.models import Role
-from ..dispatch.queries import dispatch_evidence
+from ..dispatch.queries import changed_records, dispatch_evidence
 from ..fleet.queries import vehicle_by_plate
 from ..formutil import choices
 from ..reports import filing, retention, workflow
@@ -143,6 +143,9 @@ def _render_report(report, *, failed=None, contact=None, status=200):
         dispatch=dispatch_evidence(report.vehicle, report.seen_at, report.created_at)
         if report.vehicle
         else None,
+        dispatch_changes=changed_records(report.vehicle_id, report.seen_at)
+        if report.vehicle
+        else [],
         labels={
             "state": STATE_LABELS,
             "method": METHOD_LABELS,
