@@ -29,7 +29,7 @@ from vehiclewatch.dispatch.models import (
 )
 from vehiclewatch.dispatch.services import add_sealing, add_trip_approval, import_trip_approvals
 from vehiclewatch.extensions import db
-from vehiclewatch.fleet.services import OutOfScope
+from vehiclewatch.fleet.guards import OutOfScope
 from vehiclewatch.reports.scoring import score_parts
 
 from .conftest import count_rows

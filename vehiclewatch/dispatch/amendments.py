@@ -26,7 +26,7 @@ from ..calendar.models import HolidayPeriod
 from ..extensions import db
 from ..fleet.models import Vehicle
 from ..fleet.plates import InvalidPlate, normalise_plate
-from ..fleet.services import OutOfScope, check_scope
+from ..fleet.guards import OutOfScope, check_scope
 from ..inputs import MAX_ID
 from ..timeutil import utcnow
 from ..transaction import atomic

@@ -2,7 +2,7 @@
 an Idempotency-Key, and vehicles' external ids (the fleet platform's own key).
 
 Revision ID: 0022d
-Revises: 0021
+Revises: 0022a
 Create Date: 2026-12-01 23:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022d"
-down_revision = "0021"
+down_revision = "0022a"
 branch_labels = None
 depends_on = None
 
