@@ -8,7 +8,7 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
 from ..extensions import csrf, limiter
-from . import docs, guard, problems, stickers, vehicles
+from . import dispatch, docs, guard, problems, stickers, vehicles
 from .schemas import ProblemSchema
 
 PREFIX = "/api/v1"
@@ -35,7 +35,7 @@ class Api(SmorestApi):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
-BLUEPRINTS = (vehicles.blp, stickers.blp)
+BLUEPRINTS = (vehicles.blp, stickers.blp, dispatch.trips, dispatch.sealings)
 for _blueprint in BLUEPRINTS:
     _blueprint.before_request(guard.authenticate)
     _blueprint.after_request(guard.audit_call)

@@ -1,5 +1,7 @@
 """What the API reads and writes (marshmallow schemas; the OpenAPI document is made from them)."""
 
+from datetime import UTC, datetime
+
 from marshmallow import Schema, fields, validate
 
 from ..fleet.models import Category, Status
@@ -31,12 +33,14 @@ class Text(fields.String):
         return strip_controls(super()._deserialize(value, attr, data, **kwargs)).strip()
 
 
-def text(max_length: int, required: bool = False, **kwargs) -> Text:
+def text(max_length: int, required: bool = False, blank: bool = True, **kwargs) -> Text:
+    """A text field: required (and not empty), or optional, read as "" when left out unless
+    `blank` is false (a change: what is left out stays as it is)."""
     minimum = 1 if required else 0
     if required:
         kwargs["required"] = True
-    else:
-        kwargs.setdefault("load_default", "")
+    elif blank:
+        kwargs["load_default"] = ""
     return Text(validate=validate.Length(minimum, max_length), **kwargs)
 
 
@@ -127,3 +131,147 @@ class StickerStatus(Schema):
     plate = fields.String()
     live = fields.Nested(StickerOut, allow_none=True)
     history = fields.List(fields.Nested(StickerOut))
+
+
+# --- trip approvals and sealing --------------------------------------------------------
+
+# Times a fleet platform sends carry their offset; none outside this century is a trip.
+MOMENT = validate.Range(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+
+
+def moment(required: bool = False) -> fields.AwareDateTime:
+    return fields.AwareDateTime(required=required, validate=MOMENT)
+
+
+def vehicle_ref(required: bool = False) -> fields.String:
+    return fields.String(
+        required=required,
+        validate=validate.Regexp(EXTERNAL_ID_PATTERN),
+        metadata={"description": "the car's external_id"},
+    )
+
+
+class TripChanges(Schema):
+    vehicle = vehicle_ref()
+    purpose = text(200, blank=False)
+    destination = text(200, blank=False)
+    start_at = moment()
+    end_at = moment()
+    driver = text(60, blank=False)
+    approver = text(60, blank=False)
+    emergency = fields.Boolean()
+
+
+class TripIn(TripChanges):
+    vehicle = vehicle_ref(required=True)
+    purpose = text(200, required=True)
+    start_at = moment(required=True)
+    end_at = moment(required=True)
+    emergency = fields.Boolean(load_default=False)
+
+
+class SealingChanges(Schema):
+    vehicle = vehicle_ref()
+    place = text(200, blank=False)
+    key_holder = text(60, blank=False)
+    exempt = fields.Boolean()
+    exemption_reason = text(200, blank=False)
+    exemption_approver = text(60, blank=False)
+
+
+class SealingIn(SealingChanges):
+    vehicle = vehicle_ref(required=True)
+    holiday = text(40, required=True, metadata={"description": "the holiday's name, e.g. 春节"})
+    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+    exempt = fields.Boolean(load_default=False)
+
+
+def bulk_of(item: type[Schema]) -> type[Schema]:
+    return Schema.from_dict(
+        {
+            "items": fields.List(
+                fields.Nested(item), required=True, validate=validate.Length(1, MAX_BULK)
+            )
+        },
+        name=f"{item.__name__}Bulk",
+    )
+
+
+class TripAmend(TripChanges):
+    reason = text(200, required=True)
+
+
+class SealingAmend(SealingChanges):
+    reason = text(200, required=True)
+
+
+class VersionOut(Schema):
+    number = fields.Integer()
+    change = fields.String(metadata={"description": "entered, amended or cancelled"})
+    recorded_at = fields.DateTime()
+    reason = fields.String()
+    vehicle = fields.String(attribute="vehicle.external_id", allow_none=True)
+
+
+class TripContent(Schema):
+    purpose = fields.String()
+    destination = fields.String()
+    start_at = fields.DateTime()
+    end_at = fields.DateTime()
+    driver = fields.String()
+    approver = fields.String()
+    emergency = fields.Boolean()
+
+
+class SealingContent(Schema):
+    place = fields.String()
+    key_holder = fields.String()
+    exempt = fields.Boolean()
+    exemption_reason = fields.String()
+    exemption_approver = fields.String()
+
+
+class RecordOut(Schema):
+    id = fields.Integer()
+    vehicle = fields.String(attribute="vehicle.external_id", allow_none=True)
+    plate = fields.String(attribute="vehicle.plate")
+    entered_at = fields.DateTime()
+    version = fields.Integer()
+    amended_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+
+
+class TripVersionOut(VersionOut, TripContent):
+    pass
+
+
+class SealingVersionOut(VersionOut, SealingContent):
+    pass
+
+
+class TripOut(RecordOut, TripContent):
+    versions = fields.List(fields.Nested(TripVersionOut))
+
+
+class SealingOut(RecordOut, SealingContent):
+    holiday = fields.String(attribute="holiday_period.name")
+    holiday_start = fields.Date(attribute="holiday_period.start")
+    versions = fields.List(fields.Nested(SealingVersionOut))
+
+
+class TripPage(Schema):
+    items = fields.List(fields.Nested(TripOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class SealingPage(Schema):
+    items = fields.List(fields.Nested(SealingOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class TripList(Schema):
+    items = fields.List(fields.Nested(TripOut))
+
+
+class SealingList(Schema):
+    items = fields.List(fields.Nested(SealingOut))

@@ -24,9 +24,9 @@ from sqlalchemy import select
 from .. import audit
 from ..calendar.models import HolidayPeriod
 from ..extensions import db
+from ..fleet.guards import OutOfScope, check_scope
 from ..fleet.models import Vehicle
 from ..fleet.plates import InvalidPlate, normalise_plate
-from ..fleet.guards import OutOfScope, check_scope
 from ..inputs import MAX_ID
 from ..timeutil import utcnow
 from ..transaction import atomic
