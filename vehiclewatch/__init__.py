@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DataError
@@ -181,10 +181,16 @@ def _register_errors(app: Flask) -> None:
         500: lambda: _("服务暂时出错，请稍后再试。"),
     }
 
+    from .api import PREFIX as API_PREFIX
+    from .api.problems import problem_response
+
     def handler(error):
         code = getattr(error, "code", 500) or 500
         if code == 500:
             db.session.rollback()
+        if request.path.startswith(API_PREFIX + "/"):
+            # An API address no route matched: answered as the API answers.
+            return problem_response(code)
         return render_template("error.html", code=code, message=messages[code]()), code
 
     for code in messages:

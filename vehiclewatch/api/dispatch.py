@@ -3,6 +3,7 @@ cancel (every version kept; reports they bear on are rechecked, as after an impo
 
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from ..dispatch import amendments, batch, queries
 from ..dispatch.models import Sealing, TripApproval
@@ -73,7 +74,7 @@ def _change(function, model, record_id: int, *args):
 
 @trips.route("", methods=["GET"])
 @guard.scope_required("fleet:write")
-@trips.arguments(ListArgs, location="query")
+@trips.arguments(ListArgs, location="query", unknown=RAISE)
 @trips.response(200, TripPage)
 def list_trips(args):
     """The token's cars' trip approvals, in id order (cancelled ones included)."""
@@ -139,7 +140,7 @@ def cancel_trip(body, trip_id):
 
 @sealings.route("", methods=["GET"])
 @guard.scope_required("fleet:write")
-@sealings.arguments(ListArgs, location="query")
+@sealings.arguments(ListArgs, location="query", unknown=RAISE)
 @sealings.response(200, SealingPage)
 def list_sealings(args):
     """The token's cars' sealing records, in id order (cancelled ones included)."""

@@ -107,6 +107,10 @@ def handle_out_of_range(error: Exception) -> Response:
 
 
 def register(blueprint) -> None:
+    # By status as well: Flask prefers the app's handler for a status (its HTML error page)
+    # to a blueprint's handler for a class.
+    for status in STATUS_MESSAGES:
+        blueprint.register_error_handler(status, handle_http)
     blueprint.register_error_handler(HTTPException, handle_http)
     blueprint.register_error_handler(Problem, handle_problem)
     blueprint.register_error_handler(ImportRejected, handle_rejected)

@@ -4,6 +4,7 @@ import re
 
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from ..fleet import queries, sync
 from ..fleet.guards import VehicleRetired
@@ -51,7 +52,7 @@ def _upsert(items: list[dict]) -> list[tuple[Vehicle, bool]]:
 
 @blp.route("", methods=["GET"])
 @guard.scope_required("fleet:write")
-@blp.arguments(VehicleListArgs, location="query")
+@blp.arguments(VehicleListArgs, location="query", unknown=RAISE)
 @blp.response(200, VehiclePage)
 def list_vehicles(args):
     """The token's cars, in id order; filter by unit (its subtree), status or plate."""
