@@ -92,6 +92,9 @@ EXPECTED = {
     "dispatch.record": {"fleet_admin"},
     "dispatch.amend_record": {"fleet_admin"},
     "dispatch.cancel_record": {"fleet_admin"},
+    "api_admin.index": {"sysadmin"},
+    "api_admin.create": {"sysadmin"},
+    "api_admin.revoke": {"sysadmin"},
     # The API's description and its documentation page describe it, never data.
     "api-docs.openapi_json": PUBLIC,
     "api_docs.page": PUBLIC,

@@ -1,5 +1,6 @@
 """The integration API: tokens, scopes, problem details, vehicles by external id, stickers."""
 
+import re
 import uuid
 
 import pytest
@@ -222,3 +223,55 @@ def test_only_a_keyed_hash_of_the_token_is_stored(counties, api_token):
     clear = headers["Authorization"].removeprefix("Bearer ")
     row = db.session.get(ApiToken, token.id)
     assert clear not in (row.token_hash, row.name) and len(row.token_hash) == 64
+
+
+def test_the_system_admin_issues_lists_and_revokes_tokens(app, counties, login_as):
+    admin, _user = login_as("sysadmin", counties["city"])
+    issued = admin.post(
+        "/admin/api-tokens",
+        data={"name": "城关平台", "unit_id": counties["cg"].id, "scopes": ["fleet:write"]},
+    )
+    page = issued.get_data(as_text=True)
+    assert issued.status_code == 200 and "令牌已签发" in page
+    clear = re.search(r"vwt_[A-Za-z0-9_-]+", page)[0]
+    platform = app.test_client()
+    headers = {"Authorization": f"Bearer {clear}"}
+    assert platform.get("/api/v1/vehicles", headers=headers).status_code == 200
+    listing = admin.get("/admin/api-tokens").get_data(as_text=True)
+    assert "城关平台" in listing and clear not in listing and "从未" not in listing
+    token = db.session.execute(select(ApiToken)).scalar_one()
+    admin.post(f"/admin/api-tokens/{token.id}/revoke")
+    assert platform.get("/api/v1/vehicles", headers=headers).status_code == 401
+
+
+def test_case_reading_tokens_are_not_issued_on_the_pages(counties, login_as, runner):
+    admin, _user = login_as("sysadmin", counties["city"])
+    refused = admin.post(
+        "/admin/api-tokens",
+        data={"name": "读案件", "unit_id": counties["cg"].id, "scopes": ["reports:read"]},
+    )
+    assert refused.status_code == 422
+    assert count_rows(ApiToken) == 0
+    result = runner.invoke(
+        args=["api-token", "create", "运维签发", "--unit", "cg", "--scope", "reports:read"]
+    )
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^vwt_\S+$", result.output, re.MULTILINE)
+    listed = runner.invoke(args=["api-token", "list"])
+    assert "运维签发\tcg\treports:read\tlast used never\tactive" in listed.output
+    runner.invoke(args=["api-token", "revoke", "运维签发"])
+    assert db.session.execute(select(ApiToken.revoked_at)).scalar_one() is not None
+
+
+def test_the_documentation_page_runs_no_inline_script(client):
+    page = client.get("/api/v1/docs")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.DOTALL)
+    assert scripts and all(
+        "src=" in attributes and not body.strip() for attributes, body in scripts
+    )
+    for src in re.findall(r'src="([^"]+)"', html):
+        with client.get(src) as asset:
+            assert asset.status_code == 200, src
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]

@@ -46,23 +46,27 @@ def _scope(app, operation) -> str:
     return app.view_functions[endpoint].api_scope
 
 
+def _conformance(operation, mode, headers):
+    """A hypothesis test of one operation, calling it with a token of the scope it needs."""
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def keeps_to_it(case):
+        # Data the document allows may still break a rule the document cannot state (a
+        # plate's format, a unit outside the token's): a problem, not a conformance fault.
+        case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+
+    return keeps_to_it
+
+
 @pytest.mark.parametrize("mode", list(GenerationMode))
 def test_the_api_keeps_to_its_document(app, live_api, tokens, mode):
     """Driven by hypothesis directly (schemathesis' pytest plugin needs an older pytest)."""
     for result in live_api.get_all_operations():
         operation = result.ok()
-        headers = tokens[_scope(app, operation)]
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def keeps_to_it(case, headers=headers):
-            # Data the document allows may still break a rule the document cannot state (a
-            # plate's format, a unit outside the token's): a problem, not a conformance fault.
-            case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
-
-        keeps_to_it()
+        _conformance(operation, mode, tokens[_scope(app, operation)])()

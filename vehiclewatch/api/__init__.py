@@ -8,7 +8,7 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
 from ..extensions import csrf, limiter
-from . import dispatch, docs, guard, problems, stickers, vehicles
+from . import admin, dispatch, docs, guard, problems, stickers, vehicles
 from .schemas import ProblemSchema
 
 PREFIX = "/api/v1"
@@ -64,3 +64,4 @@ def init_app(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=f"{PREFIX}/{blueprint.name}")
     docs.init_app(app)
+    app.register_blueprint(admin.bp)
