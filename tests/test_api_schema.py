@@ -14,7 +14,7 @@ from vehiclewatch.auth.tokens import SCOPES
 from vehiclewatch.fleet.stickers import issue_sticker
 
 # Bounded, so that the suite keeps its time budget: examples per operation and mode.
-EXAMPLES = 8
+EXAMPLES = 6
 
 
 @pytest.fixture
