@@ -1,9 +1,13 @@
-"""Trip approvals (派车单) and sealing (封存登记): create one or many, read, list, amend and
-cancel (every version kept; reports they bear on are rechecked, as after an import)."""
+"""Trip approvals (派车单) and sealing (封存登记), the same routes for each: create one or
+many, read, list, amend and cancel (every version kept; the reports they bear on are
+rechecked, as after an import)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import RAISE
+from marshmallow import RAISE, Schema
 
 from ..dispatch import amendments, batch, queries
 from ..dispatch.models import Sealing, TripApproval
@@ -18,15 +22,13 @@ from .schemas import (
     Reason,
     SealingAmend,
     SealingIn,
-    SealingList,
     SealingOut,
-    SealingPage,
     TripAmend,
     TripIn,
-    TripList,
     TripOut,
-    TripPage,
     bulk_of,
+    list_of,
+    page_of,
 )
 
 trips = Blueprint("trips", __name__, description="派车单（fleet:write）")
@@ -54,7 +56,7 @@ def _changes(body: dict) -> tuple[dict, str]:
     return changes, reason
 
 
-def _change(function, model, record_id: int, *args):
+def _change(function, record_id: int, *args):
     """Amend or cancel through the domain; its refusals as problems."""
     try:
         return function(guard.actor(), record_id, *args)
@@ -69,132 +71,103 @@ def _change(function, model, record_id: int, *args):
         raise Problem(422, code, exc.message, errors) from None
 
 
-# --- trip approvals ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Kind:
+    """One kind of record and what the API does with it."""
+
+    blueprint: Blueprint
+    model: type
+    add: Callable  # batch.add_…(items, actor=…)
+    amend: Callable  # amendments.amend_…(actor, id, changes, reason)
+    cancel: Callable  # amendments.cancel_…(actor, id, reason)
+    new: type[Schema]
+    changes: type[Schema]
+    out: type[Schema]
 
 
-@trips.route("", methods=["GET"])
-@guard.scope_required("fleet:write")
-@trips.arguments(ListArgs, location="query", unknown=RAISE)
-@trips.response(200, TripPage)
-def list_trips(args):
-    """The token's cars' trip approvals, in id order (cancelled ones included)."""
-    return page(queries.records_query(guard.actor(), TripApproval), TripApproval.id, args)
+def _routes(kind: Kind) -> None:
+    """The same seven routes for trip approvals and for sealing."""
+    blp, model = kind.blueprint, kind.model
+
+    @blp.route("", methods=["GET"])
+    @guard.scope_required("fleet:write")
+    @blp.arguments(ListArgs, location="query", unknown=RAISE)
+    @blp.response(200, page_of(kind.out))
+    def list_records(args):
+        """The token's cars' records, in id order (cancelled ones included)."""
+        return page(queries.records_query(guard.actor(), model), model.id, args)
+
+    @blp.route("", methods=["POST"])
+    @guard.scope_required("fleet:write")
+    @guard.idempotent
+    @blp.arguments(kind.new)
+    @blp.response(201, kind.out)
+    @blp.doc(**IDEMPOTENT)
+    def create(body):
+        """Record one; the same checks as the import."""
+        [record] = kind.add([body], actor=guard.actor())
+        return record
+
+    @blp.route("/bulk", methods=["POST"])
+    @guard.scope_required("fleet:write")
+    @guard.idempotent
+    @blp.arguments(bulk_of(kind.new))
+    @blp.response(201, list_of(kind.out))
+    @blp.doc(**IDEMPOTENT)
+    def create_many(body):
+        """Record up to 1,000, all or nothing."""
+        return {"items": kind.add(body["items"], actor=guard.actor())}
+
+    @blp.route("/<int:record_id>", methods=["GET"])
+    @guard.scope_required("fleet:write")
+    @blp.etag
+    @blp.response(200, kind.out)
+    def get(record_id):
+        """One record with every version (ETag)."""
+        return _record_or_404(model, record_id)
+
+    @blp.route("/<int:record_id>", methods=["PATCH"])
+    @guard.scope_required("fleet:write")
+    @blp.arguments(kind.changes)
+    @blp.response(200, kind.out)
+    def amend(body, record_id):
+        """Correct a record; the version it replaces is kept. An approval that newly covers
+        a report counts as 补录 (entered after the report)."""
+        changes, reason = _changes(body)
+        return _change(kind.amend, record_id, changes, reason)
+
+    @blp.route("/<int:record_id>/cancel", methods=["POST"])
+    @guard.scope_required("fleet:write")
+    @guard.idempotent
+    @blp.arguments(Reason)
+    @blp.response(200, kind.out)
+    @blp.doc(**IDEMPOTENT)
+    def cancel(body, record_id):
+        """Withdraw a record: it stays with its versions but no longer counts."""
+        return _change(kind.cancel, record_id, body["reason"])
 
 
-@trips.route("", methods=["POST"])
-@guard.scope_required("fleet:write")
-@guard.idempotent
-@trips.arguments(TripIn)
-@trips.response(201, TripOut)
-@trips.doc(**IDEMPOTENT)
-def create_trip(body):
-    """Record one trip approval; the same checks as the import."""
-    [trip] = batch.add_trip_approvals([body], actor=guard.actor())
-    return trip
-
-
-@trips.route("/bulk", methods=["POST"])
-@guard.scope_required("fleet:write")
-@guard.idempotent
-@trips.arguments(bulk_of(TripIn))
-@trips.response(201, TripList)
-@trips.doc(**IDEMPOTENT)
-def create_trips(body):
-    """Record up to 1,000 trip approvals, all or nothing."""
-    return {"items": batch.add_trip_approvals(body["items"], actor=guard.actor())}
-
-
-@trips.route("/<int:trip_id>", methods=["GET"])
-@guard.scope_required("fleet:write")
-@trips.etag
-@trips.response(200, TripOut)
-def get_trip(trip_id):
-    """One trip approval with every version (ETag)."""
-    return _record_or_404(TripApproval, trip_id)
-
-
-@trips.route("/<int:trip_id>", methods=["PATCH"])
-@guard.scope_required("fleet:write")
-@trips.arguments(TripAmend)
-@trips.response(200, TripOut)
-def amend_trip(body, trip_id):
-    """Correct a trip approval; the version it replaces is kept. One that newly covers a
-    report counts as 补录 (entered after the report)."""
-    changes, reason = _changes(body)
-    return _change(amendments.amend_trip, TripApproval, trip_id, changes, reason)
-
-
-@trips.route("/<int:trip_id>/cancel", methods=["POST"])
-@guard.scope_required("fleet:write")
-@guard.idempotent
-@trips.arguments(Reason)
-@trips.response(200, TripOut)
-@trips.doc(**IDEMPOTENT)
-def cancel_trip(body, trip_id):
-    """Withdraw a trip approval: it stays with its versions but no longer counts."""
-    return _change(amendments.cancel_trip, TripApproval, trip_id, body["reason"])
-
-
-# --- sealing ----------------------------------------------------------------------------
-
-
-@sealings.route("", methods=["GET"])
-@guard.scope_required("fleet:write")
-@sealings.arguments(ListArgs, location="query", unknown=RAISE)
-@sealings.response(200, SealingPage)
-def list_sealings(args):
-    """The token's cars' sealing records, in id order (cancelled ones included)."""
-    return page(queries.records_query(guard.actor(), Sealing), Sealing.id, args)
-
-
-@sealings.route("", methods=["POST"])
-@guard.scope_required("fleet:write")
-@guard.idempotent
-@sealings.arguments(SealingIn)
-@sealings.response(201, SealingOut)
-@sealings.doc(**IDEMPOTENT)
-def create_sealing(body):
-    """Record one car's sealing (or exemption) for a holiday; the same checks as the import."""
-    [sealing] = batch.add_sealings([body], actor=guard.actor())
-    return sealing
-
-
-@sealings.route("/bulk", methods=["POST"])
-@guard.scope_required("fleet:write")
-@guard.idempotent
-@sealings.arguments(bulk_of(SealingIn))
-@sealings.response(201, SealingList)
-@sealings.doc(**IDEMPOTENT)
-def create_sealings(body):
-    """Record up to 1,000 sealing records, all or nothing."""
-    return {"items": batch.add_sealings(body["items"], actor=guard.actor())}
-
-
-@sealings.route("/<int:sealing_id>", methods=["GET"])
-@guard.scope_required("fleet:write")
-@sealings.etag
-@sealings.response(200, SealingOut)
-def get_sealing(sealing_id):
-    """One sealing record with every version (ETag)."""
-    return _record_or_404(Sealing, sealing_id)
-
-
-@sealings.route("/<int:sealing_id>", methods=["PATCH"])
-@guard.scope_required("fleet:write")
-@sealings.arguments(SealingAmend)
-@sealings.response(200, SealingOut)
-def amend_sealing(body, sealing_id):
-    """Correct a sealing record; the version it replaces is kept."""
-    changes, reason = _changes(body)
-    return _change(amendments.amend_sealing, Sealing, sealing_id, changes, reason)
-
-
-@sealings.route("/<int:sealing_id>/cancel", methods=["POST"])
-@guard.scope_required("fleet:write")
-@guard.idempotent
-@sealings.arguments(Reason)
-@sealings.response(200, SealingOut)
-@sealings.doc(**IDEMPOTENT)
-def cancel_sealing(body, sealing_id):
-    """Withdraw a sealing record: it stays with its versions but no longer counts."""
-    return _change(amendments.cancel_sealing, Sealing, sealing_id, body["reason"])
+_routes(
+    Kind(
+        trips,
+        TripApproval,
+        batch.add_trip_approvals,
+        amendments.amend_trip,
+        amendments.cancel_trip,
+        TripIn,
+        TripAmend,
+        TripOut,
+    )
+)
+_routes(
+    Kind(
+        sealings,
+        Sealing,
+        batch.add_sealings,
+        amendments.amend_sealing,
+        amendments.cancel_sealing,
+        SealingIn,
+        SealingAmend,
+        SealingOut,
+    )
+)

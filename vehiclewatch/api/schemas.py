@@ -44,6 +44,30 @@ def text(max_length: int, required: bool = False, blank: bool = True, **kwargs) 
     return Text(validate=validate.Length(minimum, max_length), **kwargs)
 
 
+def bulk_of(item: type[Schema]) -> type[Schema]:
+    return Schema.from_dict(
+        {
+            "items": fields.List(
+                fields.Nested(item), required=True, validate=validate.Length(1, MAX_BULK)
+            )
+        },
+        name=f"{item.__name__}Bulk",
+    )
+
+
+def page_of(item: type[Schema]) -> type[Schema]:
+    name = item.__name__.removesuffix("Out")
+    return Schema.from_dict(
+        {"items": fields.List(fields.Nested(item)), "next_cursor": fields.String(allow_none=True)},
+        name=f"{name}Page",
+    )
+
+
+def list_of(item: type[Schema]) -> type[Schema]:
+    name = item.__name__.removesuffix("Out")
+    return Schema.from_dict({"items": fields.List(fields.Nested(item))}, name=f"{name}List")
+
+
 class ProblemSchema(Schema):
     """RFC 9457 problem details."""
 
@@ -83,10 +107,7 @@ class VehicleItem(VehicleIn):
     external_id = fields.String(required=True, validate=validate.Regexp(EXTERNAL_ID_PATTERN))
 
 
-class VehicleBulk(Schema):
-    items = fields.List(
-        fields.Nested(VehicleItem), required=True, validate=validate.Length(1, MAX_BULK)
-    )
+VehicleBulk = bulk_of(VehicleItem)
 
 
 class StickerOut(Schema):
@@ -111,9 +132,7 @@ class VehicleOut(Schema):
     updated_at = fields.DateTime()
 
 
-class VehiclePage(Schema):
-    items = fields.List(fields.Nested(VehicleOut))
-    next_cursor = fields.String(allow_none=True)
+VehiclePage = page_of(VehicleOut)
 
 
 class UpsertResult(Schema):
@@ -186,17 +205,6 @@ class SealingIn(SealingChanges):
     exempt = fields.Boolean(load_default=False)
 
 
-def bulk_of(item: type[Schema]) -> type[Schema]:
-    return Schema.from_dict(
-        {
-            "items": fields.List(
-                fields.Nested(item), required=True, validate=validate.Length(1, MAX_BULK)
-            )
-        },
-        name=f"{item.__name__}Bulk",
-    )
-
-
 class TripAmend(TripChanges):
     reason = text(200, required=True)
 
@@ -257,21 +265,3 @@ class SealingOut(RecordOut, SealingContent):
     holiday = fields.String(attribute="holiday_period.name")
     holiday_start = fields.Date(attribute="holiday_period.start")
     versions = fields.List(fields.Nested(SealingVersionOut))
-
-
-class TripPage(Schema):
-    items = fields.List(fields.Nested(TripOut))
-    next_cursor = fields.String(allow_none=True)
-
-
-class SealingPage(Schema):
-    items = fields.List(fields.Nested(SealingOut))
-    next_cursor = fields.String(allow_none=True)
-
-
-class TripList(Schema):
-    items = fields.List(fields.Nested(TripOut))
-
-
-class SealingList(Schema):
-    items = fields.List(fields.Nested(SealingOut))
