@@ -275,3 +275,15 @@ def test_the_documentation_page_runs_no_inline_script(client):
         with client.get(src) as asset:
             assert asset.status_code == 200, src
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_rate_limits_count_per_token(make_app, counties, api_token):
+    limited = make_app(API_RATE_LIMIT="2/minute").test_client()
+    first, _token = api_token(counties["cg"], "fleet:write")
+    second, _token = api_token(counties["cg"], "fleet:write")
+    statuses = [limited.get("/api/v1/vehicles", headers=first).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    refused = limited.get("/api/v1/vehicles", headers=first)
+    assert refused.mimetype == "application/problem+json"
+    assert refused.get_json()["code"] == "rate_limited"
+    assert limited.get("/api/v1/vehicles", headers=second).status_code == 200
