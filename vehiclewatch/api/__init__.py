@@ -20,8 +20,26 @@ class Api(SmorestApi):
 
     ERROR_SCHEMA = ProblemSchema
 
+    def __init__(self, app: Flask):
+        self._undocumented: list = []
+        super().__init__(app)
+
     def _register_error_handlers(self):
         pass
+
+    def register_blueprint(self, blp, **options):
+        """Route now, describe when the document is first asked for: building the
+        description costs more than the rest of create_app, and most apps never serve it."""
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append(blp)
+
+    def _openapi_json(self):
+        while self._undocumented:
+            blp = self._undocumented.pop(0)
+            blp.register_views_in_doc(self, self._app, self.spec, name=blp.name, parameters=None)
+            self.spec.tag({"name": blp.name, "description": blp.description})
+        return super()._openapi_json()
 
     def _register_responses(self):
         for status in http.HTTPStatus:
