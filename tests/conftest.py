@@ -456,3 +456,18 @@ def upload(client, url: str, data: bytes, name: str = "data.csv"):
 def form_version(page: str) -> str:
     """The version a page's form carries (the optimistic lock a stale page is caught by)."""
     return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+
+
+@pytest.fixture
+def api_token(app):
+    """Issue an API token through the real service; returns (headers, token row)."""
+
+    def factory(unit: Unit, *scopes: str, name: str | None = None):
+        from vehiclewatch.auth.tokens import create_token
+
+        token, clear = create_token(
+            name or f"platform-{uuid.uuid4().hex[:8]}", unit, list(scopes), actor=audit.SYSTEM
+        )
+        return {"Authorization": f"Bearer {clear}"}, token
+
+    return factory

@@ -1,4 +1,5 @@
-"""Deny by default: a role × route matrix over every rule in app.url_map."""
+"""Deny by default: a role × route matrix over every rule in app.url_map, and a scope × route
+matrix over the integration API's token-only routes."""
 
 import pytest
 from werkzeug.routing import AnyConverter, IntegerConverter
@@ -91,6 +92,36 @@ EXPECTED = {
     "dispatch.record": {"fleet_admin"},
     "dispatch.amend_record": {"fleet_admin"},
     "dispatch.cancel_record": {"fleet_admin"},
+    "api_admin.index": {"sysadmin"},
+    "api_admin.create": {"sysadmin"},
+    "api_admin.revoke": {"sysadmin"},
+    # The API's description and its documentation page describe it, never data.
+    "api-docs.openapi_json": PUBLIC,
+    "api_docs.page": PUBLIC,
+}
+# Token-only routes (the integration API) and the one scope each needs; a session is no way in.
+TOKEN_ONLY = {
+    "vehicles.list_vehicles": "fleet:write",
+    "vehicles.get_vehicle": "fleet:write",
+    "vehicles.put_vehicle": "fleet:write",
+    "vehicles.bulk_vehicles": "fleet:write",
+    "vehicles.retire": "fleet:write",
+    "trips.list_records": "fleet:write",
+    "trips.create": "fleet:write",
+    "trips.create_many": "fleet:write",
+    "trips.get": "fleet:write",
+    "trips.amend": "fleet:write",
+    "trips.cancel": "fleet:write",
+    "sealings.list_records": "fleet:write",
+    "sealings.create": "fleet:write",
+    "sealings.create_many": "fleet:write",
+    "sealings.get": "fleet:write",
+    "sealings.amend": "fleet:write",
+    "sealings.cancel": "fleet:write",
+    "stickers.sticker_status": "stickers:read",
+    "stickers.sticker_png": "stickers:read",
+    "stickers.sticker_svg": "stickers:read",
+    "stickers.reissue": "stickers:write",
 }
 ROLES = ("sysadmin", "fleet_admin", "officer", "leader")
 # What an anonymous visitor gets from each public route when called with placeholder values
@@ -114,6 +145,8 @@ ANONYMOUS = {
     "bulletins.pdf": 404,
     "campaigns.public_draws": 200,
     "campaigns.public_draw": 404,
+    "api-docs.openapi_json": 200,
+    "api_docs.page": 200,
 }
 
 
@@ -130,12 +163,21 @@ def build_url(rule) -> str:
     return rule.build(values)[1]
 
 
-def _rules(app):
-    return [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+def _rules(app, token_only: bool = False):
+    return [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint != "static" and (r.endpoint in TOKEN_ONLY) == token_only
+    ]
+
+
+def _method(rule) -> str:
+    return next(m for m in ("GET", "POST", "PUT", "PATCH") if m in rule.methods)
 
 
 def test_every_route_is_classified(app):
     assert {r.endpoint for r in _rules(app)} == set(EXPECTED)
+    assert {r.endpoint for r in _rules(app, token_only=True)} == set(TOKEN_ONLY)
     assert {e for e, who in EXPECTED.items() if who == PUBLIC} == set(ANONYMOUS)
 
 
@@ -170,3 +212,29 @@ def test_role_matrix(app, org, login_as, role, make_vehicle, make_user):
             assert status not in (401, 403), (role, rule.rule, status)
         else:
             assert status in (403, 404), (role, rule.rule, status)
+
+
+@pytest.mark.parametrize("role", (None, *ROLES))
+def test_token_only_routes_refuse_anonymous_visitors_and_sessions(app, org, login_as, role):
+    client = app.test_client() if role is None else login_as(role, org["city"])[0]
+    for rule in _rules(app, token_only=True):
+        response = client.open(build_url(rule), method=_method(rule))
+        assert response.status_code == 401, (role, rule.rule)
+        assert response.mimetype == "application/problem+json"
+
+
+def test_each_token_only_route_needs_its_scope(app, org, api_token):
+    from vehiclewatch.auth.tokens import SCOPES
+
+    tokens = {scope: api_token(org["city"], scope)[0] for scope in SCOPES}
+    client = app.test_client()
+    for rule in _rules(app, token_only=True):
+        needed = TOKEN_ONLY[rule.endpoint]
+        for scope, headers in tokens.items():
+            headers = headers | {"Idempotency-Key": f"{scope}-{rule.endpoint}"}
+            response = client.open(build_url(rule), method=_method(rule), headers=headers)
+            if scope == needed:
+                assert response.status_code not in (401, 403), (scope, rule.rule)
+            else:
+                assert response.status_code == 403, (scope, rule.rule)
+                assert response.get_json()["code"] == "scope_missing"

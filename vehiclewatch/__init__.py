@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DataError
@@ -89,6 +89,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .api import init_app as init_api
     from .auth.views import bp as auth_bp
     from .bulletins.views import bp as bulletins_bp
     from .calendar.views import bp as calendar_bp
@@ -114,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
         ops_bp,
     ):
         app.register_blueprint(bp)
+    init_api(app)
     app.after_request(set_security_headers)
 
 
@@ -125,7 +127,7 @@ def _connect_signals() -> None:
 
 def _register_cli(app: Flask) -> None:
     from .auditcheck import audit_cli
-    from .auth.cli import create_user_command
+    from .auth.cli import api_token_cli, create_user_command
     from .backup.cli import backup_command, restore_command
     from .calendar.cli import holidays_cli
     from .campaigns.cli import spot_check_cli
@@ -140,6 +142,7 @@ def _register_cli(app: Flask) -> None:
     from .seeding import seed_command
 
     for command in (
+        api_token_cli,
         audit_cli,
         backup_command,
         restore_command,
@@ -179,10 +182,16 @@ def _register_errors(app: Flask) -> None:
         500: lambda: _("服务暂时出错，请稍后再试。"),
     }
 
+    from .api import PREFIX as API_PREFIX
+    from .api.problems import problem_response
+
     def handler(error):
         code = getattr(error, "code", 500) or 500
         if code == 500:
             db.session.rollback()
+        if request.path.startswith(API_PREFIX + "/"):
+            # An API address no route matched: answered as the API answers.
+            return problem_response(code)
         return render_template("error.html", code=code, message=messages[code]()), code
 
     for code in messages:

@@ -102,6 +102,8 @@ class Defaults:
     REPORT_RATE_LIMIT = "30/hour;200/day"
     SCAN_RATE_LIMIT = "300/minute"
     TRACK_RATE_LIMIT = "60/minute"
+    # Integration API calls per token (VEHICLEWATCH_API_RATE_LIMIT), all routes together.
+    API_RATE_LIMIT = "600/minute"
     # Reports of one car within an hour past which new ones are marked as a burst.
     CAR_BURST_PER_HOUR = 10
     # When set (e.g. "/_photos/"), photos are handed to nginx with X-Accel-Redirect.

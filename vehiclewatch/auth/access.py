@@ -15,6 +15,13 @@ def public(view):
     return view
 
 
+def token_only(view):
+    """Mark a view as the integration API's: an API token is checked by the API itself, and
+    the session (cookie) is never consulted."""
+    view.token_only = True
+    return view
+
+
 def roles_required(*roles: Role):
     """Allow only these roles; any other logged-in user gets 403."""
 
@@ -37,6 +44,8 @@ def enforce_login():
     """before_request: refuse anonymous access to non-public endpoints; say why a session
     ended (idle timeout, absolute lifetime)."""
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if getattr(view, "token_only", False):
+        return None  # the API checks its token and never reads the session
     if not current_user.is_authenticated and g.get("session_end_reason"):
         session.clear()
         if g.session_end_reason == "idle":

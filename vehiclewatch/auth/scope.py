@@ -17,6 +17,12 @@ def subtree_ids(unit: Unit | None):
     return select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))
 
 
+def unscoped(actor) -> bool:
+    """The system and an operator's commands act on every unit; an account or an API token
+    (which carries its unit) only within its scope."""
+    return getattr(actor, "unit", None) is None
+
+
 def fleet_unit_ids(user: User):
     """Units whose vehicles, stickers, trip approvals and sealing the user manages."""
     if user.role != Role.FLEET_ADMIN:

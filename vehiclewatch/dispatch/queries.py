@@ -252,3 +252,13 @@ def holiday_periods() -> list[HolidayPeriod]:
             select(HolidayPeriod).order_by(HolidayPeriod.start.desc(), HolidayPeriod.id)
         ).scalars()
     )
+
+
+def records_query(user: User, model):
+    """Trip approvals or sealing records of the cars the user manages (a select to page)."""
+    return (
+        select(model)
+        .join(Vehicle, model.vehicle_id == Vehicle.id)
+        .where(in_fleet_scope(user, Vehicle.unit_id))
+        .options(selectinload(model.versions))
+    )

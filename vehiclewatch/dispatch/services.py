@@ -11,7 +11,7 @@ accepted) or an Excel date-time cell.
 """
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,7 +20,7 @@ from openpyxl.utils.datetime import from_excel
 from sqlalchemy import select
 
 from .. import audit, tables
-from ..auth.scope import fleet_unit_ids
+from ..auth.scope import fleet_unit_ids, unscoped
 from ..calendar.models import HolidayPeriod
 from ..extensions import db
 from ..fleet.guards import check_scope
@@ -213,23 +213,29 @@ def add_sealing(
 # --- import ----------------------------------------------------------------------------
 
 
-def _vehicles_in_scope(actor: audit.Actor) -> dict[str, int]:
+# How a row names its car: text → the car's id, or None after saying what is wrong.
+FindVehicle = Callable[[str, list[str]], int | None]
+
+
+def plate_finder(actor: audit.Actor) -> FindVehicle:
+    """Cars named by plate (an import), among those the actor manages."""
     query = select(Vehicle.plate, Vehicle.id)
-    if actor.id is not None:
+    if not unscoped(actor):
         query = query.where(Vehicle.unit_id.in_(fleet_unit_ids(actor)))
-    return dict(db.session.execute(query).all())
+    vehicles = dict(db.session.execute(query).all())
 
+    def find(text: str, problems: list[str]) -> int | None:
+        try:
+            plate = normalise_plate(text)
+        except InvalidPlate:
+            problems.append(_("车牌号“%(plate)s”格式不正确", plate=text))
+            return None
+        vehicle_id = vehicles.get(plate)
+        if vehicle_id is None:
+            problems.append(_("车牌号 %(plate)s 未登记或不在您的管理范围内", plate=plate))
+        return vehicle_id
 
-def _vehicle_id(text: str, vehicles: dict[str, int], problems: list[str]) -> int | None:
-    try:
-        plate = normalise_plate(text)
-    except InvalidPlate:
-        problems.append(_("车牌号“%(plate)s”格式不正确", plate=text))
-        return None
-    vehicle_id = vehicles.get(plate)
-    if vehicle_id is None:
-        problems.append(_("车牌号 %(plate)s 未登记或不在您的管理范围内", plate=plate))
-    return vehicle_id
+    return find
 
 
 def _time(text: str, label: str, problems: list[str]) -> datetime | None:
@@ -244,14 +250,12 @@ def _time(text: str, label: str, problems: list[str]) -> datetime | None:
     return parsed
 
 
-def validate_trip_import(data: bytes, actor: audit.Actor) -> list[dict]:
-    """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
-    rows = tables.read_table(data, TRIP_REQUIRED)
-    vehicles = _vehicles_in_scope(actor)
+def trip_row_checker(find: FindVehicle):
+    """The check for one trip approval row (tables.check_rows), for an import or the API."""
 
     def check(row: tables.Row, problems: list[str]) -> dict:
         v = row.fields(TRIP_COLUMNS)
-        vehicle_id = _vehicle_id(v.get("plate", ""), vehicles, problems)
+        vehicle_id = find(v.get("plate", ""), problems)
         purpose = v.get("purpose", "")
         if not purpose:
             problems.append(_("缺少事由"))
@@ -273,6 +277,13 @@ def validate_trip_import(data: bytes, actor: audit.Actor) -> list[dict]:
             "emergency": emergency,
         }
 
+    return check
+
+
+def validate_trip_import(data: bytes, actor: audit.Actor) -> list[dict]:
+    """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
+    rows = tables.read_table(data, TRIP_REQUIRED)
+    check = trip_row_checker(plate_finder(actor))
     return tables.check_rows(rows, check, _("文件中没有派车单数据。"))
 
 
@@ -283,10 +294,8 @@ def _periods() -> dict[tuple[str, int], list[HolidayPeriod]]:
     return found
 
 
-def validate_sealing_import(data: bytes, actor: audit.Actor) -> list[dict]:
-    """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
-    rows = tables.read_table(data, SEALING_REQUIRED)
-    vehicles = _vehicles_in_scope(actor)
+def sealing_row_checker(find: FindVehicle):
+    """The check for one sealing row (tables.check_rows), for an import or the API."""
     periods = _periods()
     existing = set(
         db.session.execute(
@@ -299,7 +308,7 @@ def validate_sealing_import(data: bytes, actor: audit.Actor) -> list[dict]:
 
     def check(row: tables.Row, problems: list[str]) -> dict:
         v = row.fields(SEALING_COLUMNS)
-        vehicle_id = _vehicle_id(v.get("plate", ""), vehicles, problems)
+        vehicle_id = find(v.get("plate", ""), problems)
         name, year = v.get("holiday", ""), v.get("year", "")
         matches = periods.get((name, int(year)), []) if year.isdigit() else []
         period = matches[0] if len(matches) == 1 else None
@@ -335,10 +344,19 @@ def validate_sealing_import(data: bytes, actor: audit.Actor) -> list[dict]:
             "exemption_approver": approver[:60],
         }
 
+    return check
+
+
+def validate_sealing_import(data: bytes, actor: audit.Actor) -> list[dict]:
+    """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
+    rows = tables.read_table(data, SEALING_REQUIRED)
+    check = sealing_row_checker(plate_finder(actor))
     return tables.check_rows(rows, check, _("文件中没有封存登记数据。"))
 
 
-def _import(model, rows: list[dict], action: str, data: bytes, filename: str, actor):
+def insert_records(model, rows: list[dict], action: str, details: dict, actor: audit.Actor):
+    """Insert checked rows in the caller's transaction, with their first versions, one audit
+    entry, and the evidence of affected reports checked again."""
     now = utcnow()
     records = [model(**row, entered_at=now, entered_by_id=actor.id) for row in rows]
     db.session.add_all(records)
@@ -348,14 +366,14 @@ def _import(model, rows: list[dict], action: str, data: bytes, filename: str, ac
     audit.record(
         action,
         object_type=model.__tablename__,
-        after={
-            "count": len(records),
-            "file": filename,
-            "sha256": hashlib.sha256(data).hexdigest(),
-        },
+        after={"count": len(records)} | details,
         actor=actor,
     )
     return records
+
+
+def _file(data: bytes, filename: str) -> dict:
+    return {"file": filename, "sha256": hashlib.sha256(data).hexdigest()}
 
 
 @atomic()
@@ -364,11 +382,12 @@ def import_trip_approvals(
 ) -> list[TripApproval]:
     """Import a table of trip approvals all or nothing; returns the new records."""
     rows = validate_trip_import(data, actor)
-    return _import(TripApproval, rows, "trip_approvals_imported", data, filename, actor)
+    details = _file(data, filename)
+    return insert_records(TripApproval, rows, "trip_approvals_imported", details, actor)
 
 
 @atomic()
 def import_sealings(data: bytes, *, actor: audit.Actor, filename: str = "") -> list[Sealing]:
     """Import a table of sealing records all or nothing; returns the new records."""
     rows = validate_sealing_import(data, actor)
-    return _import(Sealing, rows, "sealings_imported", data, filename, actor)
+    return insert_records(Sealing, rows, "sealings_imported", _file(data, filename), actor)

@@ -48,6 +48,9 @@ class Vehicle(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plate: Mapped[str] = mapped_column(String(16), unique=True)
+    # The fleet platform's own key for the car (the integration API), so that a new plate
+    # is an update, not a new car.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     category: Mapped[str] = mapped_column(String(30))
     brand_model: Mapped[str] = mapped_column(String(80), default="")
@@ -84,7 +87,7 @@ class Vehicle(db.Model):
             "colour": self.colour,
             "status": self.status,
             "publicly_marked": self.publicly_marked,
-        }
+        } | ({"external_id": self.external_id} if self.external_id else {})
 
 
 class Sticker(db.Model):

@@ -10,12 +10,13 @@ from sqlalchemy import or_, select, update
 
 from .. import audit
 from ..auth.models import Unit
-from ..auth.scope import in_fleet_scope, subtree_ids
+from ..auth.scope import in_fleet_scope, subtree_ids, unscoped
 from ..extensions import db
 from ..fonts import Font, cjk_font, tibetan_font
 from ..stickertext import Wording, wording
 from ..timeutil import utcnow
 from ..transaction import atomic
+from .artwork import sticker_png, sticker_svg
 from .layouts import DEFAULT_LAYOUT
 from .models import Status, Sticker, Vehicle
 from .sheets import NO_TIBETAN_FONT, NoTibetanFont, SheetResult, StickerFace, write_sheet
@@ -42,7 +43,7 @@ def selected_vehicle_ids(selection: Selection, actor: audit.Actor):
     query = select(Vehicle.id).where(
         Vehicle.publicly_marked.is_(True), Vehicle.status != Status.DISPOSED
     )
-    if actor.id is not None:
+    if not unscoped(actor):
         query = query.where(in_fleet_scope(actor, Vehicle.unit_id))
     if selection.unit_id:
         unit = db.session.get(Unit, selection.unit_id)
@@ -161,3 +162,21 @@ def print_stickers(
             actor=actor,
         )
     return result
+
+
+STICKER_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def sticker_image(sticker: Sticker, fmt: str) -> tuple[bytes, str, str]:
+    """One sticker as a PNG or SVG in this installation's style: its bytes, media type and a
+    file name. StickerTextError when the configured languages cannot be printed."""
+    face = sticker_face(sticker)
+    hotline = current_app.config["HOTLINE_LOCAL"]
+    style = sticker_style()
+    if fmt == "png":
+        data = sticker_png(
+            face, hotline, style.font, wording=style.wording, tibetan_font=style.tibetan_font
+        )
+    else:
+        data = sticker_svg(face, hotline, style.wording, style.tibetan_font).encode("utf-8")
+    return data, STICKER_FORMATS[fmt], f"sticker-{sticker.short_code}-{sticker.generation}.{fmt}"

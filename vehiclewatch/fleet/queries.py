@@ -75,3 +75,16 @@ def print_queue(user: User) -> list[Sticker]:
             .order_by(Unit.path, Vehicle.plate)
         ).scalars()
     )
+
+
+def vehicle_by_external_id(user: User, external_id: str) -> Vehicle | None:
+    """The car with this fleet-platform key, if the user (or API token) manages it."""
+    return db.session.execute(
+        select(Vehicle).where(
+            Vehicle.external_id == external_id, in_fleet_scope(user, Vehicle.unit_id)
+        )
+    ).scalar_one_or_none()
+
+
+def unit_by_code(code: str) -> Unit | None:
+    return db.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()

@@ -7,7 +7,7 @@ from sqlalchemy import insert, select
 
 from .. import audit, tables
 from ..auth.models import Unit
-from ..auth.scope import fleet_unit_ids
+from ..auth.scope import fleet_unit_ids, unscoped
 from ..extensions import db
 from ..timeutil import utcnow
 from ..transaction import atomic
@@ -41,14 +41,16 @@ def _reverse(labels: dict) -> dict[str, str]:
     return {str(code): str(code) for code in labels} | {str(v): str(k) for k, v in labels.items()}
 
 
-def validate_import(data: bytes, actor: audit.Actor) -> list[dict]:
-    """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
-    rows = tables.read_table(data, REQUIRED_COLUMNS)
+def row_checker(actor: audit.Actor, replacing: dict[str, int] | None = None):
+    """The check for one vehicle row (tables.check_rows), for an import or the API's upserts.
+    `replacing` maps a row's `external_id` to the car it updates: that car's own plate is no
+    clash."""
     unit_query = select(Unit.code, Unit.id)
-    if actor.id is not None:
+    if not unscoped(actor):
         unit_query = unit_query.where(Unit.id.in_(fleet_unit_ids(actor)))
     units = dict(db.session.execute(unit_query).all())
-    existing = set(db.session.execute(select(Vehicle.plate)).scalars())
+    existing = dict(db.session.execute(select(Vehicle.plate, Vehicle.id)).all())
+    replacing = replacing or {}
     categories, statuses = _reverse(CATEGORY_LABELS), _reverse(STATUS_LABELS)
     seen: dict[str, int] = {}
     now = utcnow()
@@ -60,9 +62,10 @@ def validate_import(data: bytes, actor: audit.Actor) -> list[dict]:
         except InvalidPlate:
             plate = None
             problems.append(_("车牌号“%(plate)s”格式不正确", plate=v.get("plate", "")))
+        owner = existing.get(plate)
         if plate and plate in seen:
             problems.append(_("车牌号与第 %(line)d 行重复", line=seen[plate]))
-        elif plate and plate in existing:
+        elif owner is not None and owner != replacing.get(row.values.get("external_id")):
             problems.append(_("车牌号 %(plate)s 已登记", plate=plate))
         unit_id = units.get(v.get("unit", ""))
         if unit_id is None:
@@ -90,7 +93,13 @@ def validate_import(data: bytes, actor: audit.Actor) -> list[dict]:
             "updated_at": now,
         }
 
-    return tables.check_rows(rows, check, _("文件中没有车辆数据。"))
+    return check
+
+
+def validate_import(data: bytes, actor: audit.Actor) -> list[dict]:
+    """Parse and check every row; raise ImportRejected naming each bad row, else return rows."""
+    rows = tables.read_table(data, REQUIRED_COLUMNS)
+    return tables.check_rows(rows, row_checker(actor), _("文件中没有车辆数据。"))
 
 
 @atomic()

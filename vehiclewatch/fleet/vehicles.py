@@ -33,6 +33,8 @@ def create_vehicle(
     publicly_marked: bool = True,
     *,
     actor: audit.Actor,
+    external_id: str | None = None,
+    status: str = Status.IN_USE,
 ) -> Vehicle:
     """Register a vehicle."""
     plate = normalise_plate(plate)
@@ -47,6 +49,8 @@ def create_vehicle(
             brand_model=brand_model.strip(),
             colour=colour.strip(),
             publicly_marked=publicly_marked,
+            external_id=external_id,
+            status=status,
         )
         db.session.add(vehicle)
         db.session.flush()

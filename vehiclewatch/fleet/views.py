@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -27,7 +26,6 @@ from ..inputs import query_id, query_page
 from ..stickertext import StickerTextError
 from . import guards, printing, queries, stickers, vehicle_files
 from . import vehicles as vehicle_writes
-from .artwork import sticker_png, sticker_svg
 from .forms import (
     IssueStickerForm,
     PrintForm,
@@ -225,24 +223,13 @@ def reissue_sticker(vehicle_id: int):
 def download_sticker(vehicle_id: int, fmt: str):
     vehicle = queries.vehicle_or_404(current_user, vehicle_id)
     sticker = vehicle.live_sticker
-    if sticker is None or fmt not in ("png", "svg"):
+    if sticker is None or fmt not in printing.STICKER_FORMATS:
         abort(404)
-    face = printing.sticker_face(sticker)
-    hotline = current_app.config["HOTLINE_LOCAL"]
     try:
-        style = printing.sticker_style()
-        if fmt == "png":
-            data = sticker_png(
-                face, hotline, style.font, wording=style.wording, tibetan_font=style.tibetan_font
-            )
-            mimetype = "image/png"
-        else:
-            data = sticker_svg(face, hotline, style.wording, style.tibetan_font).encode("utf-8")
-            mimetype = "image/svg+xml"
+        data, mimetype, filename = printing.sticker_image(sticker, fmt)
     except StickerTextError as exc:
         flash(str(exc), "error")
         return redirect(url_for("fleet.edit_vehicle", vehicle_id=vehicle.id))
-    filename = f"sticker-{sticker.short_code}-{sticker.generation}.{fmt}"
     return Response(
         data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"}
     )

@@ -1,0 +1,75 @@
+"""The system admin's pages for API tokens: list (with last use), issue, revoke. Scopes that
+read case content are not offered here (the operator issues them on the command line)."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..auth import tokens
+from ..auth.access import roles_required
+from ..auth.models import Role, Unit
+from ..extensions import db
+from ..formutil import choices
+
+bp = Blueprint("api_admin", __name__, url_prefix="/admin/api-tokens")
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("名称（如 省公务用车平台）"), validators=[DataRequired(), Length(max=60)])
+    unit_id = SelectField(_l("服务单位（含下级）"), coerce=int)
+    scopes = SelectMultipleField(
+        _l("权限"),
+        validators=[DataRequired()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+def _form() -> TokenForm:
+    form = TokenForm()
+    units = db.session.execute(select(Unit).order_by(Unit.path)).scalars()
+    form.unit_id.choices = choices((u.id, u.name) for u in units)
+    form.scopes.choices = choices(
+        (scope, f"{scope}：{label}")
+        for scope, label in tokens.SCOPES.items()
+        if scope not in tokens.CASE_SCOPES
+    )
+    return form
+
+
+@bp.get("")
+@roles_required(Role.SYSADMIN)
+def index():
+    return render_template("api/tokens.html", tokens=tokens.tokens(), form=_form())
+
+
+@bp.post("")
+@roles_required(Role.SYSADMIN)
+def create():
+    form = _form()
+    if form.validate_on_submit():
+        unit = db.get_or_404(Unit, form.unit_id.data)
+        try:
+            token, clear = tokens.create_token(
+                form.name.data, unit, form.scopes.data, actor=current_user
+            )
+        except tokens.DuplicateTokenName:
+            form.name.errors.append(_("已有同名令牌。"))
+        else:
+            # Shown on this answer only: never flashed (the session cookie) nor stored.
+            return render_template("api/token_issued.html", token=token, clear=clear)
+    return render_template("api/tokens.html", tokens=tokens.tokens(), form=form), 422
+
+
+@bp.post("/<int:token_id>/revoke")
+@roles_required(Role.SYSADMIN)
+def revoke(token_id: int):
+    tokens.revoke_token(db.get_or_404(tokens.ApiToken, token_id), actor=current_user)
+    flash(_("令牌已吊销，使用它的调用立即被拒绝。"), "info")
+    return redirect(url_for("api_admin.index"))
