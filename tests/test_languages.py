@@ -131,6 +131,15 @@ def test_a_citizen_can_report_and_track_in_tibetan(tri, car):
     text = status.get_data(as_text=True)
     assert "འབྱོར་ཟིན། ལེན་རྒྱུར་སྒུག་བཞིན།" in text  # 已收到，待受理
     assert "གཞུང་ལས་ཁ་ལོས་ཡུལ་སྐོར། / ལྟ་ཡུལ་དུ་འགྲོ་འོང་།" in text  # the category
+    filed_at = re.search(r"<dd>(སྤྱི་ལོ་\d{4} ཟླ་བ་[^<]*ཚེས་\d+ \d\d:\d\d)</dd>", text)
+    assert filed_at, "the filing time is written as Tibetan writes dates"
+    # The same tracking page in English and Chinese writes the day their way.
+    english = tri.post("/track?lang=en", data={"receipt": receipt_on(receipt_page)})
+    assert re.search(
+        r"<dd>[A-Z][a-z]{2} \d{1,2}, \d{4} \d\d:\d\d</dd>", english.get_data(as_text=True)
+    )
+    chinese = tri.post("/track?lang=zh", data={"receipt": receipt_on(receipt_page)})
+    assert re.search(r"<dd>\d{4}-\d\d-\d\d \d\d:\d\d</dd>", chinese.get_data(as_text=True))
 
 
 def test_campaign_names_follow_the_page(app):

@@ -164,9 +164,9 @@ def _register_cli(app: Flask) -> None:
 
 
 def _register_templates(app: Flask) -> None:
-    from .timeutil import format_local
+    from .languages import local_time
 
-    app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["hotline_local"] = lambda: app.config["HOTLINE_LOCAL"]
 

@@ -6,8 +6,11 @@ counts only while nothing was chosen, since most phones in the region run in Chi
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from babel.dates import format_date
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import force_locale, get_locale
+
+from .timeutil import format_local, to_local
 
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -104,6 +107,24 @@ def page_language() -> Language:
     """The language the page is rendered in (after Babel chose it)."""
     locale = str(get_locale())
     return next((lang for lang in LANGUAGES.values() if lang.locale == locale), LANGUAGES["zh"])
+
+
+# How a day is written per language; Chinese keeps the compact form staff and citizens know.
+DAY_FORMATS = {"bo": "long", "en": "medium"}
+
+
+def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Jinja filter `localtime`: a UTC time in the deployment's time zone, written the way the
+    page's language writes dates (Babel's CLDR data); the hour stays 24-hour HH:MM and every
+    digit of a time stays Latin, as plates and codes do. `fmt` is the Chinese form."""
+    language = page_language()
+    if language.code not in DAY_FORMATS:
+        return format_local(value, fmt)
+    local = to_local(value)
+    if local is None:
+        return ""
+    day = format_date(local.date(), DAY_FORMATS[language.code], locale=language.locale)
+    return day if "%H" not in fmt else f"{day} {local:%H:%M}"
 
 
 def language_switch() -> list[tuple[Language, str, bool]]:
