@@ -66,8 +66,8 @@ def create_token_command(name, unit_code, scopes):
     click.echo(clear)
     if token.state == "pending":
         click.echo(
-            "it reads case content: refused until a leader of the unit's jurisdiction "
-            "confirms it (账号变更确认)"
+            "it reads case content, so it awaits a leader's confirmation: refused until a "
+            "leader of the unit's jurisdiction confirms it (账号变更确认)"
         )
 
 
