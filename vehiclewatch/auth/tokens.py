@@ -22,7 +22,8 @@ from .models import Role, Unit, User
 from .scope import NotPermitted
 
 TOKEN_PREFIX = "vwt_"
-# What each scope lets a token do; reports:read (case data) serves the next API issue.
+# What each scope lets a token do; reports:read (case data) is for a later release's
+# report endpoints.
 SCOPES = {
     "fleet:write": _l("车辆、派车单、封存登记（本单位及下级）"),
     "stickers:read": _l("监督码状态与图片"),
@@ -47,8 +48,8 @@ class ApiToken(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When it started to work: at once, or when a leader confirmed a case-reading token
-    # (created_by_id, the system admin who asked, or null for the command line, never can).
+    # When it started to work: when issued, or for a case-reading token when a leader
+    # confirmed it. Whoever asked for it (created_by_id; null for the command line) never can.
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
