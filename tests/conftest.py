@@ -459,15 +459,18 @@ def form_version(page: str) -> str:
 
 
 @pytest.fixture
-def api_token(app):
-    """Issue an API token through the real service; returns (headers, token row)."""
+def api_token(app, make_user):
+    """Issue an API token through the real service; returns (headers, token row). A token
+    that reads case content is confirmed by a new leader of the unit's jurisdiction."""
 
     def factory(unit: Unit, *scopes: str, name: str | None = None):
-        from vehiclewatch.auth.tokens import create_token
+        from vehiclewatch.auth.tokens import CASE_SCOPES, confirm_token, create_token
 
         token, clear = create_token(
             name or f"platform-{uuid.uuid4().hex[:8]}", unit, list(scopes), actor=audit.SYSTEM
         )
+        if CASE_SCOPES & set(scopes):
+            confirm_token(token, make_user("leader", unit.jurisdiction), confirm=True)
         return {"Authorization": f"Bearer {clear}"}, token
 
     return factory

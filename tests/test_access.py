@@ -95,6 +95,7 @@ EXPECTED = {
     "api_admin.index": {"sysadmin"},
     "api_admin.create": {"sysadmin"},
     "api_admin.revoke": {"sysadmin"},
+    "api_admin.decide": {"leader"},
     # The API's description and its documentation page describe it, never data.
     "api-docs.openapi_json": PUBLIC,
     "api_docs.page": PUBLIC,

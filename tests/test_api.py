@@ -244,25 +244,6 @@ def test_the_system_admin_issues_lists_and_revokes_tokens(app, counties, login_a
     assert platform.get("/api/v1/vehicles", headers=headers).status_code == 401
 
 
-def test_case_reading_tokens_are_not_issued_on_the_pages(counties, login_as, runner):
-    admin, _user = login_as("sysadmin", counties["city"])
-    refused = admin.post(
-        "/admin/api-tokens",
-        data={"name": "读案件", "unit_id": counties["cg"].id, "scopes": ["reports:read"]},
-    )
-    assert refused.status_code == 422
-    assert count_rows(ApiToken) == 0
-    result = runner.invoke(
-        args=["api-token", "create", "运维签发", "--unit", "cg", "--scope", "reports:read"]
-    )
-    assert result.exit_code == 0, result.output
-    assert re.search(r"^vwt_\S+$", result.output, re.MULTILINE)
-    listed = runner.invoke(args=["api-token", "list"])
-    assert "运维签发\tcg\treports:read\tlast used never\tactive" in listed.output
-    runner.invoke(args=["api-token", "revoke", "运维签发"])
-    assert db.session.execute(select(ApiToken.revoked_at)).scalar_one() is not None
-
-
 def test_the_documentation_page_runs_no_inline_script(client):
     page = client.get("/api/v1/docs")
     html = page.get_data(as_text=True)

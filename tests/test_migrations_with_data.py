@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 from vehiclewatch import create_app
 from vehiclewatch.auth.models import User
 from vehiclewatch.auth.services import hash_password
+from vehiclewatch.auth.tokens import authenticate, token_digest
 from vehiclewatch.extensions import db
 from vehiclewatch.reports import protection
 from vehiclewatch.reports.photos import write_photo_files
@@ -272,3 +273,27 @@ def test_trip_approvals_and_sealing_get_their_first_version(old_database):
         ).all()
     assert [tuple(r) for r in trips] == [(trip, 1, "entered", "赵师傅", 1, None)]
     assert [tuple(r) for r in sealings] == [(sealing, 1, "entered", "车库")]
+
+
+def test_tokens_issued_before_four_eyes_keep_working(old_database):
+    app = old_database
+    app.at(_before(app, "0022h"))
+    unit = app.insert(
+        "unit", code="city", name="示例市", kind="city", escalated=False, path="/city/"
+    )
+    with app.app_context():
+        digest = token_digest("vwt_before")
+    app.insert(
+        "api_token",
+        name="运维签发",
+        unit_id=unit,
+        scopes=["reports:read"],
+        token_hash=digest,
+        created_at=NOW,
+        created_by_id=None,
+    )
+    app.to_head()
+    with app.app_context():
+        assert authenticate("vwt_before").scopes == {"reports:read"}
+        confirmed = db.session.execute(sa.text("SELECT confirmed_at FROM api_token")).scalar_one()
+    assert str(confirmed).startswith("2026-11-20 04:00")

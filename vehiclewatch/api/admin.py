@@ -1,7 +1,8 @@
-"""The system admin's pages for API tokens: list (with last use), issue, revoke. Scopes that
-read case content are not offered here (the operator issues them on the command line)."""
+"""The system admin's pages for API tokens: list (with last use and state), issue, revoke. A
+token with a scope that reads case content waits for a leader's confirmation, given from the
+leader's confirmations page."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -36,9 +37,7 @@ def _form() -> TokenForm:
     units = db.session.execute(select(Unit).order_by(Unit.path)).scalars()
     form.unit_id.choices = choices((u.id, u.name) for u in units)
     form.scopes.choices = choices(
-        (scope, f"{scope}：{label}")
-        for scope, label in tokens.SCOPES.items()
-        if scope not in tokens.CASE_SCOPES
+        (scope, f"{scope}：{label}") for scope, label in tokens.SCOPES.items()
     )
     return form
 
@@ -73,3 +72,15 @@ def revoke(token_id: int):
     tokens.revoke_token(db.get_or_404(tokens.ApiToken, token_id), actor=current_user)
     flash(_("令牌已吊销，使用它的调用立即被拒绝。"), "info")
     return redirect(url_for("api_admin.index"))
+
+
+@bp.post("/<int:token_id>/decision")
+@roles_required(Role.LEADER)
+def decide(token_id: int):
+    token = db.get_or_404(tokens.ApiToken, token_id)
+    if not tokens.may_confirm(token, current_user):
+        abort(404)
+    confirm = request.form.get("decision") == "confirm"
+    tokens.confirm_token(token, current_user, confirm=confirm)
+    flash(_("已确认，令牌可以使用。") if confirm else _("已拒绝，令牌已吊销。"), "info")
+    return redirect(url_for("auth.confirmations"))

@@ -64,16 +64,25 @@ def create_token_command(name, unit_code, scopes):
     click.echo(f"token {token.name} for {unit.name}, scopes: {' '.join(token.scopes)}")
     click.echo("shown once; store it in the fleet platform now:")
     click.echo(clear)
+    if token.state == "pending":
+        click.echo(
+            "it reads case content, so it awaits a leader's confirmation: refused until a "
+            "leader of the unit's jurisdiction confirms it (账号变更确认)"
+        )
 
 
 @api_token_cli.command("list")
 def list_tokens_command():
-    """Every token: name, unit, scopes, last used, revoked."""
+    """Every token: name, unit, scopes, last used, state (active, pending or revoked)."""
     for token in tokens():
+        state = {
+            "confirmed": "active",
+            "pending": "pending a leader's confirmation",
+            "revoked": f"revoked {token.revoked_at}",
+        }[token.state]
         click.echo(
             f"{token.name}\t{token.unit.code}\t{','.join(token.scopes)}\t"
-            f"last used {token.last_used_at or 'never'}\t"
-            f"{'revoked ' + str(token.revoked_at) if token.revoked_at else 'active'}"
+            f"last used {token.last_used_at or 'never'}\t{state}"
         )
 
 

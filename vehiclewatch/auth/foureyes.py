@@ -132,13 +132,20 @@ def request(
     return change
 
 
-def may_decide(change: AccountChange, leader: User) -> bool:
+def is_second_pair_of_eyes(leader: User, jurisdiction_id: int, *, besides: tuple) -> bool:
+    """Whether this account may confirm a request for that jurisdiction: an active leader
+    of it who is none of `besides` (the requester, the account concerned)."""
     return (
-        change.confirmed is None
-        and leader.role == Role.LEADER
+        leader.role == Role.LEADER
         and leader.active
-        and leader.id not in (change.user_id, change.requested_by_id)
-        and leader.unit.jurisdiction_id == change.unit_id
+        and leader.id not in besides
+        and leader.unit.jurisdiction_id == jurisdiction_id
+    )
+
+
+def may_decide(change: AccountChange, leader: User) -> bool:
+    return change.confirmed is None and is_second_pair_of_eyes(
+        leader, change.unit_id, besides=(change.user_id, change.requested_by_id)
     )
 
 

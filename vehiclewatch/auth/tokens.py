@@ -1,5 +1,6 @@
 """Integration API tokens: issued for one unit's subtree with named scopes, shown once, kept
-only as a keyed hash, revocable at once."""
+only as a keyed hash, revocable at once. A token that reads case content works only once a
+leader of the unit's jurisdiction has confirmed it (four eyes, as for accounts)."""
 
 import hashlib
 import hmac
@@ -15,19 +16,22 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .. import audit
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
-from ..transaction import atomic
+from ..transaction import atomic, lock_rows
+from . import foureyes
 from .models import Role, Unit, User
+from .scope import NotPermitted
 
 TOKEN_PREFIX = "vwt_"
-# What each scope lets a token do; reports:read (case data) waits for the next API issue.
+# What each scope lets a token do; reports:read (case data) is for a later release's
+# report endpoints.
 SCOPES = {
     "fleet:write": _l("车辆、派车单、封存登记（本单位及下级）"),
     "stickers:read": _l("监督码状态与图片"),
     "stickers:write": _l("补发监督码（原码作废）"),
     "reports:read": _l("读取举报（案件内容）"),
 }
-# Scopes that read case content: granted only by the operator (the command line), never by
-# the system admin's pages, which see no case content themselves.
+# Scopes that read case content: a token with one of them is refused until a leader of its
+# unit's jurisdiction, not the one who asked for it, confirms it.
 CASE_SCOPES = frozenset({"reports:read"})
 
 
@@ -44,9 +48,21 @@ class ApiToken(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it started to work: when issued, or for a case-reading token when a leader
+    # confirmed it. Whoever asked for it (created_by_id; null for the command line) never can.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     unit: Mapped[Unit] = relationship(lazy="joined")
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+
+    @property
+    def state(self) -> str:
+        """revoked, pending (a leader's confirmation) or confirmed (in use)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "pending" if self.confirmed_at is None else "confirmed"
 
     def snapshot(self) -> dict:
         return {"name": self.name, "unit": self.unit.code, "scopes": sorted(self.scopes)}
@@ -101,11 +117,10 @@ def create_token(
     name: str, unit: Unit, scopes: list[str], *, actor: audit.Actor
 ) -> tuple[ApiToken, str]:
     """Issue a token; returns it with the clear token, which is never stored or shown again.
-    Case-reading scopes only from the command line (the operator, audit.SYSTEM)."""
+    One with a case-reading scope is pending: refused until a leader confirms it."""
     name = name.strip()
-    allowed = set(SCOPES) if actor.id is None else set(SCOPES) - CASE_SCOPES
-    if not scopes or not set(scopes) <= allowed:
-        raise UnknownScope(", ".join(sorted(set(scopes) - allowed)))
+    if not scopes or not set(scopes) <= set(SCOPES):
+        raise UnknownScope(", ".join(sorted(set(scopes) - set(SCOPES))))
     if not name or db.session.execute(select(ApiToken.id).where(ApiToken.name == name)).first():
         raise DuplicateTokenName(name)
     clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -115,11 +130,38 @@ def create_token(
         scopes=sorted(set(scopes)),
         token_hash=token_digest(clear),
         created_by_id=actor.id,
+        confirmed_at=None if CASE_SCOPES & set(scopes) else utcnow(),
     )
     db.session.add(token)
     db.session.flush()
-    audit.record("api_token_created", token, after=token.snapshot(), actor=actor)
+    action = "api_token_requested" if token.state == "pending" else "api_token_created"
+    audit.record(action, token, after=token.snapshot(), actor=actor)
     return token, clear
+
+
+def may_confirm(token: ApiToken, leader: User) -> bool:
+    """Whether this leader may confirm or refuse this pending token: a leader of the unit's
+    jurisdiction (or the level above's, when it has none), never the one who asked."""
+    if token.state != "pending":
+        return False
+    jurisdiction_id = foureyes.confirming_jurisdiction(token.unit, token.created_by)
+    return foureyes.is_second_pair_of_eyes(leader, jurisdiction_id, besides=(token.created_by_id,))
+
+
+@atomic()
+def confirm_token(token: ApiToken, leader: User, *, confirm: bool) -> None:
+    """A leader confirms a pending token (it works from now on) or refuses it (revoked)."""
+    lock_rows(select(ApiToken.id).where(ApiToken.id == token.id))
+    db.session.refresh(token)
+    if not may_confirm(token, leader):
+        raise NotPermitted()
+    if confirm:
+        token.confirmed_at = utcnow()
+        token.confirmed_by_id = leader.id
+    else:
+        token.revoked_at = utcnow()
+    action = "api_token_confirmed" if confirm else "api_token_refused"
+    audit.record(action, token, after=token.snapshot(), actor=leader)
 
 
 @atomic()
@@ -132,10 +174,12 @@ def revoke_token(token: ApiToken, *, actor: audit.Actor) -> None:
 
 
 def authenticate(clear: str) -> TokenActor | None:
-    """The actor for a presented token, or None for an unknown or revoked one."""
+    """The actor for a presented token, or None for an unknown, revoked or pending one."""
     token = db.session.execute(
         select(ApiToken).where(
-            ApiToken.token_hash == token_digest(clear), ApiToken.revoked_at.is_(None)
+            ApiToken.token_hash == token_digest(clear),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.confirmed_at.is_not(None),
         )
     ).scalar_one_or_none()
     if token is None:
@@ -160,3 +204,13 @@ def record_call(actor: TokenActor, method: str, route: str, status: int) -> None
 
 def tokens() -> list[ApiToken]:
     return list(db.session.execute(select(ApiToken).order_by(ApiToken.id)).scalars())
+
+
+def pending_for(leader: User) -> list[ApiToken]:
+    """The pending tokens this leader may confirm or refuse."""
+    rows = db.session.execute(
+        select(ApiToken)
+        .where(ApiToken.confirmed_at.is_(None), ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at)
+    ).scalars()
+    return [token for token in rows if may_confirm(token, leader)]

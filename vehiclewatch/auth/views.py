@@ -23,7 +23,7 @@ from sqlalchemy import select
 from ..extensions import db, limiter
 from ..formutil import choices
 from ..timeutil import utcnow
-from . import foureyes, services, sessions, totp
+from . import foureyes, services, sessions, tokens, totp
 from .access import public, roles_required
 from .forms import CodeForm, LoginForm, PasswordForm, UnitForm, UserForm
 from .models import AccountChange, Role, Unit, User
@@ -210,13 +210,17 @@ def end_other_sessions():
     return redirect(url_for("auth.account_sessions"))
 
 
-# --- leaders: account changes waiting for a second person -------------------
+# --- leaders: account changes (and API tokens) waiting for a second person ---
 
 
 @bp.get("/account/confirmations")
 @roles_required(Role.LEADER)
 def confirmations():
-    return render_template("auth/confirmations.html", changes=foureyes.pending(current_user))
+    return render_template(
+        "auth/confirmations.html",
+        changes=foureyes.pending(current_user),
+        tokens=tokens.pending_for(current_user),
+    )
 
 
 @bp.post("/account/confirmations/<int:change_id>")
