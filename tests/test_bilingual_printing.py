@@ -48,7 +48,7 @@ def test_the_shipped_glossary_has_tibetan_and_english_for_every_sticker_text():
     for zh in STICKER_TEXTS:
         entry = glossary[zh]
         assert re.search("[\u0f40-\u0fbc]", entry.bo), zh  # Tibetan letters
-        assert entry.en and entry.note == "sticker"
+        assert entry.en and "sticker" in entry.note, zh  # the reviewer sees where it is printed
     assert GLOSSARY.name == "glossary.csv"
 
 
