@@ -42,6 +42,7 @@ def to_local(value: datetime | None) -> datetime | None:
 
 
 def format_local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Jinja filter: a UTC time shown in the deployment's time zone."""
+    """A UTC time in the deployment's time zone, compact (Chinese pages, exports); pages use
+    languages.local_time, which writes dates the way the page's language does."""
     local = to_local(value)
     return local.strftime(fmt) if local else ""
