@@ -1,8 +1,8 @@
 """The HTTP path a phone takes, served by gunicorn (sync, 4 workers) and loaded by wrk
 (-t2 -c32), against a reference app in bench/ under the same server configuration, on
 SQLite and on PostgreSQL (BENCH_POSTGRES_URL, default the local server; skipped if down).
-For the bench only, rate limits and CSRF are off; every report POST carries a fresh
-one-time form token made by the wrk script."""
+For the bench only, rate limits, CSRF and the staff's second sign-in step are off; every
+report POST carries a fresh one-time form token made by the wrk script."""
 
 import json
 import os
@@ -106,15 +106,14 @@ def run_wrk(url: str, script: str | None = None, args: list[str] = (), seconds=S
 
 
 def _gunicorn(app: str, port: int, env: dict, cwd: Path) -> subprocess.Popen:
-    from vehiclewatch.cli import ACCESS_LOG_FORMAT
-
+    # As `vehiclewatch serve` runs it: no gunicorn access log (the application logs each
+    # request itself, without the client's address).
     command = [
         str(BIN / "gunicorn"),
         "--workers=4",
         "--worker-class=sync",
         f"--bind=127.0.0.1:{port}",
-        "--access-logfile=-",
-        f"--access-logformat={ACCESS_LOG_FORMAT}",
+        "--logger-class=vehiclewatch.gunicornlog.AddresslessLogger",
         app,
     ]
     log = Path(env["VEHICLEWATCH_INSTANCE_PATH"]).parent / f"gunicorn-{port}.log"
@@ -132,13 +131,15 @@ def _wait_for(url: str) -> None:
     raise RuntimeError(f"server did not answer: {url}")
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Answers as they are: a redirect is not followed."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def _login(base: str, username: str) -> str:
     """The session cookie of a staff member (CSRF is off for the bench)."""
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
     data = urllib.parse.urlencode({"username": username, "password": "demo-pass-2026"}).encode()
     try:
         urllib.request.build_opener(NoRedirect).open(f"{base}/login", data=data)
@@ -147,6 +148,17 @@ def _login(base: str, username: str) -> str:
         if redirect.code == 302 and cookie:
             return cookie.split(";", 1)[0]
     raise RuntimeError(f"could not log in as {username}")
+
+
+def _check_page(url: str, cookie: str) -> None:
+    """The page answers 200 itself, not a redirect to a sign-in step."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    try:
+        status = urllib.request.build_opener(NoRedirect).open(request).status
+    except urllib.error.HTTPError as answer:
+        status = answer.code
+    if status != 200:
+        raise RuntimeError(f"{url} answered {status}, not the page")
 
 
 def _prepare_app(env: dict, workdir: Path) -> dict:
@@ -255,6 +267,8 @@ def measure(engine_name: str, app_url: str, reference_url: str, workdir: Path) -
         VEHICLEWATCH_CONTACT_KEYS=Fernet.generate_key().decode(),
         VEHICLEWATCH_RATELIMIT_ENABLED="false",
         VEHICLEWATCH_WTF_CSRF_ENABLED="false",
+        # The officer signs in with the password alone; the queue page is the same after it.
+        VEHICLEWATCH_REQUIRE_TOTP="false",
         BENCH_REFERENCE_DATABASE_URL=reference_url,
     )
     facts = _prepare_app(env, workdir)
@@ -281,6 +295,7 @@ def measure(engine_name: str, app_url: str, reference_url: str, workdir: Path) -
             tails = "".join(log.read_text()[-2000:] for log in logs)
             raise RuntimeError(f"{exc}\n{tails}") from None
         cookie = _login(app, "officer-city")
+        _check_page(f"{app}/review/", cookie)  # wrk counts a redirect as an answer
         # Local time, as the form's datetime-local field sends it.
         zone = ZoneInfo(env.get("VEHICLEWATCH_TIMEZONE", "Asia/Shanghai"))
         seen_at = (datetime.now(zone) - timedelta(minutes=30)).strftime("%Y-%m-%dT%H%%3A%M")

@@ -1,5 +1,6 @@
 """Photo ingest: check an upload by content, re-encode it without metadata, store it durably."""
 
+import functools
 import io
 import math
 import os
@@ -12,15 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pillow_heif
 from flask_babel import lazy_gettext as _l
 from PIL import ExifTags, Image, JpegImagePlugin, UnidentifiedImageError
 
 from .jpegscale import decode_scaled
 
 FORMATS = ["JPEG", "PNG", "WEBP", "HEIF"]
-# iPhones photograph in HEIC; pillow-heif teaches Pillow to open it (decode only what we allow).
-pillow_heif.register_heif_opener()
 EVIDENCE_EDGE = 3000
 DISPLAY_EDGE = 1600
 # A JPEG is decoded at 1/2, 1/4 or 1/8 scale when that still leaves this long edge. It is 10 %
@@ -190,7 +188,17 @@ def _process(
     )
 
 
+@functools.cache
+def _open_heic() -> None:
+    """iPhones photograph in HEIC; pillow-heif teaches Pillow to open it (decode only what we
+    allow). Loaded with the first photo, not in every worker (about 10 MB)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
 def _open(data: bytes) -> Image.Image:
+    _open_heic()
     try:
         return Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError as exc:
