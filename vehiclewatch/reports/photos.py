@@ -16,6 +16,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from PIL import ExifTags, Image, JpegImagePlugin, UnidentifiedImageError
 
+from . import jpegscale
 from .jpegscale import decode_scaled
 
 FORMATS = ["JPEG", "PNG", "WEBP", "HEIF"]
@@ -189,16 +190,18 @@ def _process(
 
 
 @functools.cache
-def _open_heic() -> None:
-    """iPhones photograph in HEIC; pillow-heif teaches Pillow to open it (decode only what we
-    allow). Loaded with the first photo, not in every worker (about 10 MB)."""
+def load_decoders() -> None:
+    """Load what decoding photos needs, once per process with its first photo (not in every
+    worker at start): pillow-heif, which teaches Pillow to open the HEIC iPhones photograph
+    in (decode only what we allow), and libjpeg-turbo's scaled JPEG decoder."""
     import pillow_heif
 
     pillow_heif.register_heif_opener()
+    jpegscale.available()
 
 
 def _open(data: bytes) -> Image.Image:
-    _open_heic()
+    load_decoders()
     try:
         return Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError as exc:
