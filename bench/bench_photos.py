@@ -19,12 +19,15 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNS = 5
 
 # Runs in a fresh interpreter so the peak is this photo's alone; VmHWM is restarted after the
-# imports (clear_refs 5), so the figure is the memory the photo itself added.
+# imports and the decoders' loading (a worker loads them once, with its first photo), so the
+# figure is the memory the photo itself added.
 CHILD = """
 import io, json, sys
 from pathlib import Path
 from PIL import Image, ImageOps
-from vehiclewatch.reports.photos import process_photo
+from vehiclewatch.reports.photos import load_decoders, process_photo
+
+load_decoders()
 
 def status(key):
     for line in Path("/proc/self/status").read_text().splitlines():

