@@ -96,6 +96,11 @@ EXPECTED = {
     "api_admin.create": {"sysadmin"},
     "api_admin.revoke": {"sysadmin"},
     "api_admin.decide": {"leader"},
+    "api_admin.webhooks_index": {"sysadmin"},
+    "api_admin.subscribe": {"sysadmin"},
+    "api_admin.disable_webhook": {"sysadmin"},
+    "api_admin.deliveries": {"sysadmin"},
+    "api_admin.redeliver": {"sysadmin"},
     # The API's description and its documentation page describe it, never data.
     "api-docs.openapi_json": PUBLIC,
     "api_docs.page": PUBLIC,

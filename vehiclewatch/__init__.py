@@ -140,6 +140,7 @@ def _register_cli(app: Flask) -> None:
     )
     from .reports.cli import keys_cli, photos_cli, retention_cli
     from .seeding import seed_command
+    from .webhooks.cli import webhooks_cli
 
     for command in (
         api_token_cli,
@@ -159,6 +160,7 @@ def _register_cli(app: Flask) -> None:
         retention_cli,
         seed_command,
         spot_check_cli,
+        webhooks_cli,
     ):
         app.cli.add_command(command)
 

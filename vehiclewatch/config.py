@@ -109,6 +109,12 @@ class Defaults:
     # When set (e.g. "/_photos/"), photos are handed to nginx with X-Accel-Redirect.
     PHOTO_ACCEL_PREFIX = None
     RATELIMIT_HEADERS_ENABLED = False
+    # Webhooks (README "Webhooks"): each POST's timeout; attempts before a delivery is marked
+    # failed; the wait before the first retry, doubled after each failure up to the cap.
+    WEBHOOK_TIMEOUT_SECONDS = 10
+    WEBHOOK_MAX_ATTEMPTS = 10
+    WEBHOOK_RETRY_SECONDS = 30
+    WEBHOOK_RETRY_MAX_SECONDS = 3600
 
 
 def load_config(app, test_config: dict | None) -> None:

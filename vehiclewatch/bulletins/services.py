@@ -23,6 +23,7 @@ from ..reports.models import Report
 from ..reports.states import OUTCOME_LABELS, Outcome
 from ..timeutil import to_local, utcnow
 from ..transaction import atomic
+from ..webhooks import outbox
 from . import queries
 from .models import Bulletin, BulletinCase, BulletinStatus, commission_name
 
@@ -383,4 +384,5 @@ def publish(bulletin: Bulletin, actor: User, *, expected_version: int | None = N
         bulletin.published_at = utcnow()
         db.session.flush()
         audit.record("bulletin_published", bulletin, after={"status": bulletin.status}, actor=actor)
+        outbox.bulletin_published(bulletin)
     return bulletin

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..fleet.models import Sticker, Vehicle
 from ..timeutil import local_zone
 from ..transaction import atomic, lock_rows
+from ..webhooks import outbox
 from . import protection
 from .bursts import mark_burst
 from .models import Category, Report, ReportEvent, Source
@@ -161,6 +162,7 @@ def _insert_report(report: Report, dispatch, note: str | None, actor: audit.Acto
         },
         actor=actor,
     )
+    outbox.report_filed(report)
 
 
 def find_by_receipt(receipt: str) -> Report | None:

@@ -14,6 +14,7 @@ from ..auth.scope import NotPermitted, in_case_scope
 from ..extensions import db
 from ..timeutil import utcnow
 from ..transaction import atomic
+from ..webhooks import outbox
 from . import protection
 from .models import Report, ReportEvent
 from .scoring import rescore_others
@@ -260,6 +261,7 @@ def transition(
                 after=_snapshot(report),
                 actor=actor,
             )
+            outbox.report_state_changed(report, from_state, action.value)
     except StaleDataError:
         raise StaleReport() from None
     return report
