@@ -81,9 +81,9 @@ def test_a_token_lists_exactly_what_an_officer_of_its_unit_has_in_the_queue(
     client, org, cases, reader, make_user, code
 ):
     officer = make_user("officer", org[code])
-    queue = matching_reports(officer, QueueFilters(state="all"), Deadlines())
+    queue = [r.id for r in matching_reports(officer, QueueFilters(state="all"), Deadlines())]
     listed = ids(every(client, reader(code)))
-    assert sorted(listed) == sorted(r.id for r in queue)
+    assert sorted(listed) == sorted(queue)
     assert listed  # every unit here reviews some of the reports
 
 
@@ -347,6 +347,8 @@ def test_published_bulletins_only_to_any_working_token(
     key = round_for(day).key
     officer, leader = make_user("officer", org["a"]), make_user("leader", org["a"])
     published = bulletins.create_draft(key, org["a"], officer)
+    case = bulletins.CaseText("甲县教育局", day, "节日期间公车私用", "批评教育", "甲县纪委监委")
+    bulletins.save_draft(published, "第一轮通报", [case], officer)
     bulletins.approve(published, leader)
     bulletins.publish(published, leader)
     draft = bulletins.create_draft(key, org["b"], make_user("officer", org["b"]))
@@ -358,7 +360,18 @@ def test_published_bulletins_only_to_any_working_token(
     assert one["doc_number"] == published.doc_number and one["issuer"] == "甲县纪委监委"
     assert one["page_url"].endswith(f"/bulletins/{published.id}")
     assert one["audit_anchor"] == published.audit_anchor
-    assert one["figures"]["received"] == 0
+    assert one["figures"]["received"] == 0 and one["title"] == "第一轮通报"
+    assert one["cases"] == [
+        {
+            "unit_name": "甲县教育局",
+            "person_position": "",
+            "occurred_on": day.isoformat(),
+            "plate": "",
+            "what_happened": "节日期间公车私用",
+            "outcome": "批评教育",
+            "deciding_body": "甲县纪委监委",
+        }
+    ]
     hidden = client.get(f"/api/v1/bulletins/{draft.id}", headers=fleet)
     assert hidden.status_code == 404 and hidden.mimetype == "application/problem+json"
     rounds = client.get(f"/api/v1/rounds/{key}", headers=api_token(org["a"], "reports:read")[0])

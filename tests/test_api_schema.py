@@ -12,6 +12,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from vehiclewatch import audit
 from vehiclewatch.api.guard import ANY_SCOPE
 from vehiclewatch.auth.tokens import SCOPES
+from vehiclewatch.bulletins import services as bulletins
 from vehiclewatch.fleet.stickers import issue_sticker
 
 # Bounded, so that the suite keeps its time budget: examples per operation and mode.
@@ -19,14 +20,17 @@ EXAMPLES = 6
 
 
 @pytest.fixture
-def live_api(app, org, make_vehicle, make_report, spring):
-    """The app with a car to find (external id "car-1", with a sticker), a holiday and a
-    real-name report (id 1) in the tokens' scope, and its OpenAPI document as schemathesis
-    reads it. The report has no photo: a photo sent as a file stays open in a response
-    schemathesis never closes (tests/test_api_reports.py reads photos)."""
+def live_api(app, org, make_vehicle, make_report, make_user, spring):
+    """The app with a car to find (external id "car-1", with a sticker), a holiday, a
+    real-name report (id 1) in the tokens' scope and a published bulletin (id 1), and its
+    OpenAPI document as schemathesis reads it. The report has no photo: a photo sent as a
+    file stays open in a response schemathesis never closes (test_api_reports reads them)."""
     car = make_vehicle(org["a-jy"], plate="藏A·11111", external_id="car-1")
     issue_sticker(car, actor=audit.SYSTEM)
     make_report(car, reporter_name="实名", reporter_phone="13900000000")
+    leader = make_user("leader", org["a"])
+    bulletin = bulletins.create_draft("2026-02-16", org["a"], make_user("officer", org["a"]))
+    bulletins.publish(bulletins.approve(bulletin, leader), leader)
     loaded = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     loaded.config.generation.update(max_examples=EXAMPLES)
     return loaded
@@ -85,6 +89,7 @@ def test_the_api_keeps_to_its_document(app, live_api, tokens, mode):
         ("/api/v1/rounds", {}),
         ("/api/v1/rounds/{key}", {"key": "2026-02-16"}),
         ("/api/v1/bulletins", {}),
+        ("/api/v1/bulletins/{bulletin_id}", {"bulletin_id": 1}),
     ],
 )
 def test_the_reads_answer_as_documented(app, live_api, tokens, path, parameters):

@@ -73,17 +73,6 @@ def get_bulletin(bulletin_id):
     return _bulletin(bulletin) | {
         "correction_note": bulletin.correction_note,
         "figures": asdict(queries.bulletin_figures(bulletin)),
-        "cases": [
-            {
-                "unit_name": c.unit_name,
-                "person_position": c.person_position,
-                "occurred_on": c.occurred_on,
-                "plate": c.plate,
-                "what_happened": c.what_happened,
-                "outcome": c.outcome,
-                "deciding_body": c.deciding_body,
-            }
-            for c in bulletin.cases
-        ],
+        "cases": bulletin.cases,  # as printed; CaseOut leaves out the source report
         "audit_anchor": bulletin.audit_anchor,
     }
