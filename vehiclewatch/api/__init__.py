@@ -92,6 +92,12 @@ def init_app(app: Flask) -> None:
         OPENAPI_URL_PREFIX=PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
+            "info": {
+                "description": "Fleet platforms keep vehicles, trip approvals and sealing in "
+                "step; case-handling systems read reports (read only). A reporter's contact is "
+                "never returned: revealing a real-name reporter is an audited act of a named "
+                "officer, on the officers' pages only."
+            },
             "servers": [{"url": "/"}],
             "security": [{"token": []}],
             "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
