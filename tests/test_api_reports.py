@@ -105,6 +105,15 @@ def test_a_county_sees_its_own_cars_but_not_its_escalated_commission_or_another_
     assert client.get(f"/api/v1/reports/{other}", headers=reader("b")).status_code == 200
 
 
+def test_a_report_the_countys_team_filed_elsewhere_is_readable_but_not_listed(
+    client, org, cases, reader, make_report
+):
+    """As on the officers' pages: the queue holds the county's own cases only."""
+    found = make_report(cases["a-jy"][0].vehicle, reader_jurisdiction_id=org["b"].id)[0]
+    assert client.get(f"/api/v1/reports/{found.id}", headers=reader("b")).status_code == 200
+    assert found.id not in ids(every(client, reader("b")))
+
+
 def test_filters(client, org, cases, reader, make_user):
     headers = reader("city")
     officer = make_user("officer", org["a"])

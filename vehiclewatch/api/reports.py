@@ -5,6 +5,7 @@ never the reporter's contact."""
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import RAISE
+from sqlalchemy.orm import selectinload
 
 from ..dispatch.queries import dispatch_evidence
 from ..reports import queries, workflow
@@ -155,7 +156,9 @@ def list_reports(args):
     order; filter by state, category, unit (its subtree), round, filing time (`since`) or
     any change since a moment (`updated-since`). Summaries: read one report for its
     content, timeline, evidence and photos."""
-    query = queries.queue_query(guard.actor().unit, _filters(args))
+    query = queries.queue_query(guard.actor().unit, _filters(args)).options(
+        selectinload(Report.vehicle)  # each summary names its car
+    )
     found = page(query, Report.id, args)
     changed = queries.last_changes([r.id for r in found["items"]])
     found["items"] = [_summary(r, changed.get(r.id)) for r in found["items"]]
