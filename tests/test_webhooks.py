@@ -281,6 +281,25 @@ def test_a_city_token_hears_of_every_report(
     assert sorted(p["report"]["unit"] for p in hook.payloads()) == ["a-jw", "a-jy", "b-jy"]
 
 
+def test_a_token_hears_of_the_reports_its_unit_may_list(
+    app, org, car, make_vehicle, make_report, api_token
+):
+    """One rule for reads and webhooks: a token of the city's commission (not the city
+    itself) hears of exactly the reports the API lists for it."""
+    headers, token = api_token(org["city-jw"], "reports:read")
+    services.create_subscription(
+        token, "https://cases.example.cn/hook", ["report.filed"], actor=audit.SYSTEM
+    )
+    make_report(car)
+    for unit in ("b-jy", "a-jw", "city-ga"):
+        make_report(make_vehicle(org[unit]))
+    make_report(None, typed_plate="藏A·99999")
+    assert worker.fan_out() == 5
+    heard = {delivery.event.subject_id for delivery in deliveries()}
+    listed = app.test_client().get("/api/v1/reports", headers=headers).get_json()["items"]
+    assert heard and heard == {item["id"] for item in listed}
+
+
 def test_two_workers_deliver_each_delivery_once(
     app, org, car, make_report, subscribe, receiver, worker_env
 ):

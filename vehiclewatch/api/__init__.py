@@ -8,7 +8,18 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest.utils import prepare_response
 
 from ..extensions import csrf, limiter
-from . import admin, dispatch, docs, guard, problems, stickers, vehicles
+from . import (
+    admin,
+    bulletins,
+    dispatch,
+    docs,
+    guard,
+    problems,
+    reports,
+    rounds,
+    stickers,
+    vehicles,
+)
 from .schemas import ProblemSchema
 
 PREFIX = "/api/v1"
@@ -53,7 +64,15 @@ class Api(SmorestApi):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
-BLUEPRINTS = (vehicles.blp, stickers.blp, dispatch.trips, dispatch.sealings)
+BLUEPRINTS = (
+    vehicles.blp,
+    stickers.blp,
+    dispatch.trips,
+    dispatch.sealings,
+    reports.blp,
+    rounds.blp,
+    bulletins.blp,
+)
 for _blueprint in BLUEPRINTS:
     _blueprint.before_request(guard.authenticate)
     _blueprint.after_request(guard.audit_call)
@@ -73,6 +92,12 @@ def init_app(app: Flask) -> None:
         OPENAPI_URL_PREFIX=PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
+            "info": {
+                "description": "Fleet platforms keep vehicles, trip approvals and sealing in "
+                "step; case-handling systems read reports (read only). A reporter's contact is "
+                "never returned: revealing a real-name reporter is an audited act of a named "
+                "officer, on the officers' pages only."
+            },
             "servers": [{"url": "/"}],
             "security": [{"token": []}],
             "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
@@ -80,6 +105,8 @@ def init_app(app: Flask) -> None:
     )
     api = Api(app)
     for blueprint in BLUEPRINTS:
-        api.register_blueprint(blueprint, url_prefix=f"{PREFIX}/{blueprint.name}")
+        api.register_blueprint(
+            blueprint, url_prefix=blueprint.url_prefix or f"{PREFIX}/{blueprint.name}"
+        )
     docs.init_app(app)
     app.register_blueprint(admin.bp)

@@ -17,6 +17,8 @@ from ..transaction import atomic
 from .problems import PROBLEM_TYPE, Problem
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# What a route that serves what the public pages show needs: a working token, any scope.
+ANY_SCOPE = "*"
 
 
 def scope_required(scope: str):
@@ -27,6 +29,11 @@ def scope_required(scope: str):
         return token_only(view)
 
     return decorator
+
+
+def token_required(view):
+    """A route for data the public pages show anyway: any working token reads it."""
+    return scope_required(ANY_SCOPE)(view)
 
 
 def _presented_token() -> str | None:
@@ -55,7 +62,7 @@ def authenticate() -> None:
     if actor is None:
         raise Problem(401, "unauthorized", _("缺少有效的接口令牌。"))
     g.api_actor = actor
-    if scope is None or scope not in actor.scopes:
+    if scope is None or (scope != ANY_SCOPE and scope not in actor.scopes):
         raise Problem(403, "scope_missing", _("此令牌没有该操作的权限。"))
 
 

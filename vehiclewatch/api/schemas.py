@@ -6,6 +6,9 @@ from marshmallow import Schema, fields, validate
 
 from ..fleet.models import Category, Status
 from ..inputs import strip_controls
+from ..reports.models import Category as ReportCategory
+from ..reports.models import Source
+from ..reports.states import State
 
 MAX_BULK = 1000
 # A fleet platform's key: letters, digits, "_", "-", "." (not first: no "." or ".." segment).
@@ -265,3 +268,256 @@ class SealingOut(RecordOut, SealingContent):
     holiday = fields.String(attribute="holiday_period.name")
     holiday_start = fields.Date(attribute="holiday_period.start")
     versions = fields.List(fields.Nested(SealingVersionOut))
+
+
+# --- reports, rounds, draws and bulletins (reads) ----------------------------------------
+
+
+def nullable(field_class, **kwargs):
+    return field_class(allow_none=True, **kwargs)
+
+
+def enum_of(values, description: str = "") -> fields.String:
+    metadata = {"enum": sorted(v.value for v in values)}
+    if description:
+        metadata["description"] = description
+    return fields.String(metadata=metadata)
+
+
+class ReportListArgs(ListArgs):
+    state = fields.String(validate=validate.OneOf([s.value for s in State]))
+    category = fields.String(validate=validate.OneOf([c.value for c in ReportCategory]))
+    unit = fields.String(
+        validate=validate.Length(1, 40),
+        metadata={"description": "a unit's code: reports about its cars and its subtree's"},
+    )
+    round_start = fields.Date(
+        data_key="round", metadata={"description": "a round's key, its first day (YYYY-MM-DD)"}
+    )
+    since = fields.AwareDateTime(
+        validate=MOMENT, metadata={"description": "filed at or after this moment (with offset)"}
+    )
+    updated_since = fields.AwareDateTime(
+        data_key="updated-since",
+        validate=MOMENT,
+        metadata={
+            "description": "with a timeline entry at or after this moment: filed, a state "
+            "change, the reporter's addition or objection, the reply, the acknowledgement "
+            "of a real-name report (a rescoring alone is not a change)"
+        },
+    )
+
+
+class PersonOut(Schema):
+    """A staff member, as the officers' pages name them."""
+
+    username = fields.String()
+    name = fields.String()
+
+
+class ReportSummaryOut(Schema):
+    id = fields.Integer()
+    url = fields.String(metadata={"description": "this report in the API"})
+    page_url = fields.String(
+        metadata={"description": "the report's page for officers: hand work back there"}
+    )
+    state = enum_of(State)
+    category = enum_of(ReportCategory)
+    source = enum_of(Source)
+    unit = fields.String(metadata={"description": "the code of the car's unit"})
+    jurisdiction = nullable(fields.String, metadata={"description": "that unit's 县区 or city"})
+    plate = fields.String()
+    vehicle = nullable(fields.String, metadata={"description": "the car's external_id"})
+    seen_at = fields.DateTime()
+    round = nullable(fields.Date, metadata={"description": "the round's key (its first day)"})
+    created_at = fields.DateTime(metadata={"description": "filed"})
+    state_changed_at = fields.DateTime()
+    updated_at = fields.DateTime(metadata={"description": "the latest timeline entry"})
+    score = fields.Integer(metadata={"description": "the evidence score the queue ranks by"})
+    flagged = fields.Boolean(metadata={"description": "hard evidence of misuse"})
+    burst = fields.Boolean(metadata={"description": "filed during a burst of reports of the car"})
+
+
+ReportPage = page_of(ReportSummaryOut)
+
+
+class DispatchOut(Schema):
+    data_exists = fields.Boolean(metadata={"description": "trip approvals exist for the day"})
+    sealed = fields.Boolean(metadata={"description": "sealed for a holiday, no exemption"})
+    not_covered = fields.Boolean()
+    late = fields.Boolean(metadata={"description": "covered only by approvals entered late"})
+    covering = fields.List(fields.Integer(), metadata={"description": "trip approval ids"})
+
+
+class EvidenceOut(Schema):
+    score = fields.Integer()
+    parts = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "points each"}
+    )
+    dispatch = fields.Nested(DispatchOut, allow_none=True)
+
+
+class PhotoOut(Schema):
+    id = fields.Integer()
+    url = fields.String(metadata={"description": "the photo (token and scope needed)"})
+    display_url = fields.String(metadata={"description": "a smaller copy"})
+    width = fields.Integer()
+    height = fields.Integer()
+    added_at = fields.DateTime()
+    taken_at = nullable(fields.DateTime, metadata={"description": "from the photo's metadata"})
+    latitude = nullable(fields.Float)
+    longitude = nullable(fields.Float)
+    flags = fields.List(fields.String(), metadata={"description": "disagreements with the report"})
+
+
+class EventOut(Schema):
+    at = fields.DateTime()
+    kind = fields.String()
+    from_state = nullable(fields.String)
+    to_state = nullable(fields.String)
+    actor = fields.Nested(PersonOut, allow_none=True, metadata={"description": "null: reporter"})
+    public_text = nullable(fields.String, metadata={"description": "what the reporter is told"})
+    note = nullable(fields.String)
+
+
+class ReportOut(ReportSummaryOut):
+    place = fields.String()
+    latitude = nullable(fields.Float)
+    longitude = nullable(fields.Float)
+    description = fields.String()
+    plate_matches = nullable(fields.Boolean)
+    real_name = fields.Boolean(
+        metadata={"description": "the reporter gave a name; contacts are never in the API"}
+    )
+    assigned_to = fields.Nested(PersonOut, allow_none=True)
+    method = nullable(fields.String)
+    finding = nullable(fields.String)
+    outcome = nullable(fields.String)
+    reject_reason = nullable(fields.String)
+    transferred_to = nullable(fields.String)
+    duplicate_of = nullable(fields.Integer)
+    public_reply = nullable(fields.String)
+    replied_at = nullable(fields.DateTime)
+    objected_at = nullable(fields.DateTime)
+    acknowledged_at = nullable(fields.DateTime)
+    legal_hold = fields.Boolean()
+    photos_purged_at = nullable(fields.DateTime)
+    evidence = fields.Nested(EvidenceOut)
+    photos = fields.List(fields.Nested(PhotoOut))
+    events = fields.List(fields.Nested(EventOut))
+
+
+class PhotoArgs(Schema):
+    size = fields.String(
+        load_default="evidence",
+        validate=validate.OneOf(["evidence", "display"]),
+        metadata={"description": "evidence: full size; display: the smaller copy"},
+    )
+
+
+class CampaignOut(Schema):
+    name = fields.String()
+    start = fields.Date()
+    end = fields.Date()
+    holidays = fields.List(fields.String())
+
+
+class DrawCommitmentOut(Schema):
+    """What was published at the draw."""
+
+    id = fields.Integer()
+    round = fields.Date()
+    round_end = fields.Date()
+    drawn_at = fields.DateTime()
+    per_jurisdiction = fields.Integer()
+    seed_hash = fields.String()
+    candidates_hash = fields.String()
+    public_source = nullable(fields.String, metadata={"description": "the named public draw"})
+    public_value = nullable(fields.String)
+    public_value_at = nullable(fields.DateTime)
+    superseded_at = nullable(fields.DateTime)
+    redraw_reason = nullable(fields.String)
+    page_url = fields.String(metadata={"description": "the public page that re-runs the draw"})
+
+
+class RevealedOut(Schema):
+    """Published once the round has ended: everything needed to re-run the draw."""
+
+    seed = fields.String()
+    public_value = nullable(fields.String)
+    candidates = fields.String(metadata={"description": "the candidate list exactly as hashed"})
+    per_jurisdiction = fields.Integer()
+    lists = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    teams = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class DrawOut(DrawCommitmentOut):
+    revealed = fields.Nested(RevealedOut, allow_none=True)
+
+
+class BulletinLinkOut(Schema):
+    id = fields.Integer()
+    url = fields.String()
+    title = fields.String()
+    doc_number = nullable(fields.String)
+    jurisdiction = fields.String()
+
+
+class RoundOut(Schema):
+    key = fields.String(metadata={"description": "the round's first day"})
+    start = fields.Date()
+    end = fields.Date()
+    number = fields.Integer(metadata={"description": "1 for the campaign's first week"})
+    campaign = fields.Nested(CampaignOut)
+    url = fields.String()
+    reports_url = fields.String(metadata={"description": "the round's reports in the API"})
+    draws = fields.List(fields.Nested(DrawCommitmentOut))
+    bulletins = fields.List(fields.Nested(BulletinLinkOut), metadata={"description": "published"})
+
+
+RoundList = list_of(RoundOut)
+
+
+class RoundDetailOut(RoundOut):
+    draws = fields.List(fields.Nested(DrawOut))
+
+
+class BulletinOut(BulletinLinkOut):
+    page_url = fields.String()
+    pdf_url = fields.String()
+    issuer = fields.String()
+    round = fields.Date()
+    round_end = fields.Date()
+    published_at = fields.DateTime()
+    corrects = nullable(fields.Integer, metadata={"description": "the bulletin it corrects"})
+    corrected_by = nullable(fields.Integer, metadata={"description": "its published correction"})
+
+
+BulletinPage = page_of(BulletinOut)
+
+
+class FiguresOut(Schema):
+    received = fields.Integer()
+    accepted = fields.Integer()
+    substantiated = fields.Integer()
+    by_category = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_jurisdiction = fields.Dict(keys=fields.String(), values=fields.Integer())
+    spot_checks_done = fields.Integer()
+    problems_found = fields.Integer()
+
+
+class CaseOut(Schema):
+    unit_name = fields.String()
+    person_position = fields.String()
+    occurred_on = fields.Date()
+    plate = fields.String()
+    what_happened = fields.String()
+    outcome = fields.String()
+    deciding_body = fields.String()
+
+
+class BulletinDetailOut(BulletinOut):
+    correction_note = nullable(fields.String)
+    figures = fields.Nested(FiguresOut)
+    cases = fields.List(fields.Nested(CaseOut))
+    audit_anchor = nullable(fields.String, metadata={"description": "COUNT:HASH at approval"})

@@ -30,13 +30,23 @@ def fleet_unit_ids(user: User):
     return subtree_ids(user.unit)
 
 
+def _reads_cases(user: User) -> bool:
+    return user.role in (Role.OFFICER, Role.LEADER)
+
+
 def case_unit_ids(user: User):
     """Units whose cars' reports the user may read (officers and leaders only)."""
-    if user.role not in (Role.OFFICER, Role.LEADER):
+    if not _reads_cases(user):
         return select(Unit.id).where(false())
-    if user.unit.kind == UnitKind.CITY:
+    return officers_case_unit_ids(user.unit)
+
+
+def officers_case_unit_ids(unit: Unit):
+    """Units whose cars' reports the officers and leaders of `unit` read; an API token that
+    reads reports reads exactly these for its unit."""
+    if unit.kind == UnitKind.CITY:
         return select(Unit.id).where(true())
-    return select(Unit.id).where(Unit.oversight_id == user.unit.jurisdiction_id)
+    return select(Unit.id).where(Unit.oversight_id == unit.jurisdiction_id)
 
 
 def jurisdiction_case_unit_ids(jurisdiction: Unit):
@@ -52,21 +62,33 @@ def in_fleet_scope(user: User, unit_id_column) -> ColumnElement[bool]:
 
 
 def in_case_scope(user: User, unit_id_column) -> ColumnElement[bool]:
-    """The user's case scope as a condition on a unit column. A county's units are read first
-    and passed as values: given a subquery, SQLite cannot tell how few rows it selects and
-    walks a global index (state, creation time) over every county's reports instead."""
-    if user.role not in (Role.OFFICER, Role.LEADER):
+    """The user's case scope as a condition on a unit column (officers and leaders only)."""
+    if not _reads_cases(user):
         return false()
-    if user.unit.kind == UnitKind.CITY:
+    return officers_case_scope(user.unit, unit_id_column)
+
+
+def officers_case_scope(unit: Unit, unit_id_column) -> ColumnElement[bool]:
+    """The case scope of the officers of `unit` as a condition on a unit column. A county's
+    units are read first and passed as values: given a subquery, SQLite cannot tell how few
+    rows it selects and walks a global index (state, creation time) over every county's
+    reports instead."""
+    if unit.kind == UnitKind.CITY:
         return true()
-    return unit_id_column.in_(db.session.execute(case_unit_ids(user)).scalars().all())
+    return unit_id_column.in_(db.session.execute(officers_case_unit_ids(unit)).scalars().all())
 
 
 def in_report_scope(user: User, unit_id_column, reader_column) -> ColumnElement[bool]:
     """Reports: the case scope, plus those a user's cross-check team filed elsewhere."""
-    if user.role not in (Role.OFFICER, Role.LEADER):
+    if not _reads_cases(user):
         return false()
-    return or_(in_case_scope(user, unit_id_column), reader_column == user.unit.jurisdiction_id)
+    return officers_report_scope(user.unit, unit_id_column, reader_column)
+
+
+def officers_report_scope(unit: Unit, unit_id_column, reader_column) -> ColumnElement[bool]:
+    """The reports the officers of `unit` may open: their case scope, plus those their
+    cross-check team filed elsewhere."""
+    return or_(officers_case_scope(unit, unit_id_column), reader_column == unit.jurisdiction_id)
 
 
 def fleet_units(user: User) -> list[Unit]:

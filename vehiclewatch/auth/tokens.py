@@ -22,8 +22,7 @@ from .models import Role, Unit, User
 from .scope import NotPermitted
 
 TOKEN_PREFIX = "vwt_"
-# What each scope lets a token do; reports:read (case data) is for a later release's
-# report endpoints.
+# What each scope lets a token do. Published bulletins need no scope (any working token).
 SCOPES = {
     "fleet:write": _l("车辆、派车单、封存登记（本单位及下级）"),
     "stickers:read": _l("监督码状态与图片"),

@@ -210,6 +210,8 @@ class ReportEvent(db.Model):
     """The timeline: every state change, addition, objection and reply."""
 
     __tablename__ = "report_event"
+    # Reports changed since a moment (the integration API's updated-since) read this alone.
+    __table_args__ = (Index("ix_report_event_at", "at", "report_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id"), index=True)

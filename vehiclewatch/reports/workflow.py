@@ -280,8 +280,9 @@ def acknowledge(report: Report, actor: User) -> None:
 
 
 @atomic()
-def record_view(report: Report, actor: User) -> None:
-    """Every look at a case is on the record (who has viewed it is shown on the page)."""
+def record_view(report: Report, actor: audit.Actor) -> None:
+    """Every look at a case is on the record (who has viewed it is shown on the page): an
+    officer's, or an API token's (`api:NAME`) reading it for a case system."""
     audit.record("report_viewed", report, actor=actor)
 
 

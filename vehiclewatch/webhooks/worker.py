@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from .. import logs
 from ..auth.models import Unit, UnitKind
-from ..auth.scope import jurisdiction_case_unit_ids
+from ..auth.scope import officers_case_unit_ids
 from ..auth.tokens import ApiToken
 from ..extensions import db
 from ..timeutil import utcnow
@@ -97,7 +97,7 @@ class _Audience:
 
     def _case_scope(self, token: ApiToken) -> set[int]:
         if token.id not in self._case_units:
-            ids = db.session.execute(jurisdiction_case_unit_ids(token.unit.jurisdiction))
+            ids = db.session.execute(officers_case_unit_ids(token.unit))
             self._case_units[token.id] = set(ids.scalars())
         return self._case_units[token.id]
 

@@ -2,7 +2,7 @@
 their attempts.
 
 Revision ID: 0023w
-Revises: 0022h
+Revises: 0023r
 Create Date: 2026-12-02 03:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023w"
-down_revision = "0022h"
+down_revision = "0023r"
 branch_labels = None
 depends_on = None
 
