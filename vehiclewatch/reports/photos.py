@@ -248,7 +248,7 @@ def _fit(im: Image.Image, edge: int) -> Image.Image:
     premultiplied = {"RGBA": "RGBa", "LA": "La"}.get(im.mode)
     if premultiplied:
         im = im.convert(premultiplied)
-    out = Image.new(im.mode, size)
+    out = Image.new(im.mode, size, None)  # not filled first: the bands cover every row
     ratio = im.height / size[1]
     rows = max(8, BAND_PIXELS // im.width)
     for top in range(0, size[1], rows):
