@@ -69,3 +69,22 @@ def test_a_kept_page_is_per_language_and_never_shows_a_staff_menu(
     staff_page = _scan(officer, token)[1]
     assert "受理队列" in staff_page and "受理队列" not in chinese
     assert "受理队列" not in _scan(app.test_client(), token)[1]
+
+
+def test_no_page_is_kept_when_the_setting_says_none(make_app, photo_location, car):
+    app = make_app(SCAN_PAGES_KEPT=0, **photo_location())
+    visitor = app.test_client()
+    for _ in range(2):
+        status, page = _scan(visitor, car.live_sticker.token)
+        assert status == 200 and "藏B·12345" in page
+    assert "scan_pages" not in app.extensions
+
+
+def test_the_least_recently_shown_page_goes_first(make_app, photo_location, org, make_vehicle):
+    app = make_app(SCAN_PAGES_KEPT=2, **photo_location())
+    visitor = app.test_client()
+    tokens = [issue_sticker(make_vehicle(org["a-jy"]), actor=audit.SYSTEM).token for _ in range(3)]
+    for token in (tokens[0], tokens[1], tokens[0], tokens[2]):
+        assert _scan(visitor, token)[0] == 200
+    kept = app.extensions["scan_pages"]._pages
+    assert [key[0].token for key in kept] == [tokens[0], tokens[2]]

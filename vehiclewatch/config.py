@@ -101,6 +101,8 @@ class Defaults:
     # behind one address; see README "Limits".
     REPORT_RATE_LIMIT = "30/hour;200/day"
     SCAN_RATE_LIMIT = "300/minute"
+    # Rendered scan pages each worker keeps (about 4 KB each; 0 renders every scan).
+    SCAN_PAGES_KEPT = 4096
     TRACK_RATE_LIMIT = "60/minute"
     # Integration API calls per token (VEHICLEWATCH_API_RATE_LIMIT), all routes together.
     API_RATE_LIMIT = "600/minute"

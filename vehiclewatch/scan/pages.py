@@ -4,7 +4,8 @@ The card is read afresh on every scan (one query), so a reissue, revocation, ret
 sealing change shows on the very next scan on every worker: only rendering the same card
 again is saved. A page is kept per card as read, page language and address (the language
 switch's links carry the address), and only for visitors without a session of their own:
-staff see their menu, and a flashed message is shown once."""
+staff see their menu, and a flashed message is shown once. VEHICLEWATCH_SCAN_PAGES_KEPT
+pages at most (0: every scan is rendered)."""
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -15,13 +16,11 @@ from flask_login import current_user
 
 from ..languages import page_language
 
-PAGES_KEPT = 4096  # about 4 KB each: 16 MB at most per worker
-
 
 class RenderedPages:
     """At most `size` pages, the least recently shown dropped first."""
 
-    def __init__(self, size: int = PAGES_KEPT):
+    def __init__(self, size: int):
         self.size = size
         self._pages: OrderedDict[Hashable, str] = OrderedDict()
         self._lock = Lock()  # the development server serves in threads
@@ -42,7 +41,10 @@ class RenderedPages:
 
 def scan_page(card: Hashable, full_path: str, render: Callable[[], str]) -> str:
     """The page for this card: kept, or rendered now (and kept when it may be)."""
-    if current_user.is_authenticated or session.get("_flashes"):
+    size = current_app.config["SCAN_PAGES_KEPT"]
+    if not size or current_user.is_authenticated or session.get("_flashes"):
         return render()
-    pages = current_app.extensions.setdefault("scan_pages", RenderedPages())
+    pages = current_app.extensions.get("scan_pages")
+    if pages is None:
+        pages = current_app.extensions["scan_pages"] = RenderedPages(size)
     return pages.get((card, page_language().code, full_path), render)
