@@ -47,7 +47,7 @@ class Subscription(db.Model):
     token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id"), index=True)
     url: Mapped[str] = mapped_column(String(500))
     events: Mapped[list] = mapped_column(JSON)
-    # The signing secret is derived from this salt and VEHICLEWATCH_SECRET_KEY (secrets.py):
+    # The signing secret is derived from this salt and VEHICLEWATCH_SECRET_KEY (signing.py):
     # shown once, never stored.
     secret_salt: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
