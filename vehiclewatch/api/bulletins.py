@@ -5,7 +5,6 @@ from dataclasses import asdict
 
 from flask_smorest import Blueprint
 from marshmallow import RAISE
-from sqlalchemy import select
 
 from ..bulletins import queries
 from ..bulletins.models import Bulletin, BulletinStatus
@@ -56,8 +55,7 @@ def _bulletin(bulletin: Bulletin) -> dict:
 @blp.response(200, BulletinPage)
 def list_bulletins(args):
     """Published bulletins, in id order (the order they were drafted)."""
-    query = select(Bulletin).where(Bulletin.status == BulletinStatus.PUBLISHED)
-    found = page(query, Bulletin.id, args)
+    found = page(queries.published(), Bulletin.id, args)
     found["items"] = [_bulletin(b) for b in found["items"]]
     return found
 

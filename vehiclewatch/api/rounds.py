@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..bulletins import queries as bulletin_queries
-from ..bulletins.models import Bulletin, BulletinStatus
+from ..bulletins.models import Bulletin
 from ..calendar.rounds import Campaign, Round, find_round
 from ..campaigns import services as spot_checks
 from ..campaigns.models import SpotCheckDraw
@@ -95,13 +95,8 @@ def _draws(*conditions) -> list[SpotCheckDraw]:
 
 
 def _published(*conditions) -> list[Bulletin]:
-    return list(
-        db.session.execute(
-            select(Bulletin)
-            .where(Bulletin.status == BulletinStatus.PUBLISHED, *conditions)
-            .order_by(Bulletin.id)
-        ).scalars()
-    )
+    query = bulletin_queries.published(*conditions).order_by(Bulletin.id)
+    return list(db.session.execute(query).scalars())
 
 
 @blp.route("", methods=["GET"])

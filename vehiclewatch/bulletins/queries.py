@@ -151,24 +151,22 @@ def bulletin_or_404(user: User, bulletin_id: int) -> Bulletin:
     return bulletin
 
 
+def published(*conditions):
+    """The bulletins the public sees (published ones), with any further conditions: drafts
+    and approved-but-unpublished bulletins do not exist outside the officers' pages."""
+    return select(Bulletin).where(Bulletin.status == BulletinStatus.PUBLISHED, *conditions)
+
+
 def published_bulletins() -> list[Bulletin]:
     return list(
         db.session.execute(
-            select(Bulletin)
-            .join(Bulletin.jurisdiction)
-            .where(Bulletin.status == BulletinStatus.PUBLISHED)
-            .order_by(Bulletin.round_start.desc(), Unit.path)
+            published().join(Bulletin.jurisdiction).order_by(Bulletin.round_start.desc(), Unit.path)
         ).scalars()
     )
 
 
 def published_or_404(bulletin_id: int) -> Bulletin:
-    """Drafts and approved-but-unpublished bulletins do not exist for the public."""
-    bulletin = db.session.execute(
-        select(Bulletin).where(
-            Bulletin.id == bulletin_id, Bulletin.status == BulletinStatus.PUBLISHED
-        )
-    ).scalar_one_or_none()
+    bulletin = db.session.execute(published(Bulletin.id == bulletin_id)).scalar_one_or_none()
     if bulletin is None:
         abort(404)
     return bulletin
