@@ -298,6 +298,11 @@ def test_a_token_hears_of_the_reports_its_unit_may_list(
     heard = {delivery.event.subject_id for delivery in deliveries()}
     listed = app.test_client().get("/api/v1/reports", headers=headers).get_json()["items"]
     assert heard and heard == {item["id"] for item in listed}
+    # The payload's links are the ones the API gives for the same report.
+    links = {item["id"]: (item["url"], item["page_url"]) for item in listed}
+    for delivery in deliveries():
+        report = json.loads(delivery.event.body)["report"]
+        assert (report["url"], report["page_url"]) == links[report["id"]]
 
 
 def test_two_workers_deliver_each_delivery_once(
